@@ -1,0 +1,51 @@
+#pragma once
+#include <string>
+#include <string_view>
+
+/// The event contract shared by every producer (ingress, backfill, reconcile,
+/// sync, retry) and the worker. schemas/events.md is its prose form; change
+/// both together.
+namespace common::events {
+
+/// Kafka record header names.
+namespace header {
+inline constexpr std::string_view kEventId = "event-id";            ///< svix-id, or a synthetic id
+inline constexpr std::string_view kEventType = "event-type";        ///< envelope `type`
+inline constexpr std::string_view kEventTimestamp = "event-timestamp";  ///< envelope `timestamp`, ms
+inline constexpr std::string_view kSvixTimestamp = "svix-timestamp";    ///< delivery attempt, s
+inline constexpr std::string_view kSource = "source";  ///< webhook | backfill | reconcile | sync
+inline constexpr std::string_view kReceivedAt = "received-at";  ///< ms since epoch, ingress clock
+// Set on retry and dead-letter copies:
+inline constexpr std::string_view kAttempt = "attempt";
+inline constexpr std::string_view kNotBefore = "not-before";  ///< ms since epoch
+inline constexpr std::string_view kErrorClass = "error-class";
+inline constexpr std::string_view kErrorMessage = "error-message";
+inline constexpr std::string_view kOriginalTopic = "original-topic";
+inline constexpr std::string_view kOriginalPartition = "original-partition";
+inline constexpr std::string_view kOriginalOffset = "original-offset";
+inline constexpr std::string_view kOriginalTimestamp = "original-timestamp";
+inline constexpr std::string_view kWorker = "worker";
+}  // namespace header
+
+enum class Source { kWebhook, kBackfill, kReconcile, kSync };
+
+constexpr std::string_view to_string(Source source) {
+  switch (source) {
+    case Source::kWebhook:
+      return "webhook";
+    case Source::kBackfill:
+      return "backfill";
+    case Source::kReconcile:
+      return "reconcile";
+    case Source::kSync:
+      return "sync";
+  }
+  return "webhook";
+}
+
+inline std::string retry_topic(const std::string& topic, int level) {
+  return topic + ".retry." + std::to_string(level);
+}
+inline std::string dead_letter_topic(const std::string& topic) { return topic + ".dlq"; }
+
+}  // namespace common::events

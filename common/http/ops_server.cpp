@@ -1,0 +1,213 @@
+#include "common/http/ops_server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <stdexcept>
+
+#include "common/config/env_reader.hpp"
+#include "common/logging/logger.hpp"
+
+namespace common::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr std::size_t kMaxRequestBytes = 64 * 1024;
+constexpr auto kIdleTimeout = std::chrono::seconds(30);
+
+using Routes = std::map<std::string, std::map<std::string, Handler>>;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const Routes& routes, logging::Logger& logger)
+      : stream_(std::move(socket)), routes_(routes), logger_(logger) {}
+
+  void run() { read(); }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(kMaxRequestBytes);
+    parser_->header_limit(16 * 1024);
+    stream_.expires_after(kIdleTimeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->on_read(ec);
+                      });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+      close();
+      return;
+    }
+    if (ec) {
+      int status = ec == bhttp::error::body_limit ? 413 : 400;
+      respond(Response{status, json_error(status == 413 ? "body_too_large" : "bad_request",
+                                          ec.message())},
+              false);
+      return;
+    }
+    auto& req = parser_->get();
+    Request request;
+    request.method = std::string(req.method_string());
+    std::string target(req.target());
+    if (auto q = target.find('?'); q != std::string::npos) {
+      request.query = target.substr(q + 1);
+      target.resize(q);
+    }
+    request.path = target;
+    request.body = req.body();
+    request.authorization = std::string(req[bhttp::field::authorization]);
+    bool keep_alive = req.keep_alive();
+
+    Response response;
+    auto route = routes_.find(request.path);
+    if (route == routes_.end()) {
+      response = {404, json_error("not_found", "no route " + request.path)};
+    } else if (auto handler = route->second.find(request.method); handler == route->second.end()) {
+      std::string allow;
+      for (const auto& [method, h] : route->second) allow += (allow.empty() ? "" : ", ") + method;
+      response = {405, json_error("method_not_allowed", "use " + allow)};
+      response.headers.emplace_back("Allow", allow);
+    } else {
+      try {
+        response = handler->second(request);
+      } catch (const std::exception& e) {
+        logger_.error("ops handler failed", {{"path", request.path}, {"error", e.what()}});
+        response = {500, json_error("internal", "internal error")};
+      }
+    }
+    respond(std::move(response), keep_alive);
+  }
+
+  void respond(Response response, bool keep_alive) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+    res->version(11);
+    res->result(static_cast<unsigned>(response.status));
+    res->set(bhttp::field::content_type, response.content_type);
+    for (auto& [name, value] : response.headers) res->set(name, value);
+    res->keep_alive(keep_alive);
+    res->body() = std::move(response.body);
+    res->prepare_payload();
+    bhttp::async_write(stream_, *res,
+                       [self = shared_from_this(), res, keep_alive](beast::error_code ec,
+                                                                    std::size_t) {
+                         if (ec || !keep_alive) {
+                           self->close();
+                           return;
+                         }
+                         self->read();
+                       });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  const Routes& routes_;
+  logging::Logger& logger_;
+};
+
+}  // namespace
+
+struct OpsServer::Impl {
+  Impl(std::string address, logging::Logger& log)
+      : listen_address(std::move(address)), logger(log), acceptor(io) {}
+
+  void accept() {
+    acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == asio::error::operation_aborted) return;
+        logger.warn("ops server accept failed", {{"error", ec.message()}});
+      } else {
+        std::make_shared<Session>(std::move(socket), routes, logger)->run();
+      }
+      accept();
+    });
+  }
+
+  std::string listen_address;
+  logging::Logger& logger;
+  Routes routes;
+  asio::io_context io;
+  tcp::acceptor acceptor;
+  std::thread thread;
+  bool running = false;
+};
+
+OpsServer::OpsServer(std::string listen_address, logging::Logger& logger)
+    : impl_(std::make_unique<Impl>(std::move(listen_address), logger)) {}
+
+OpsServer::~OpsServer() { stop(); }
+
+void OpsServer::route(std::string method, std::string path, Handler handler) {
+  impl_->routes[std::move(path)][std::move(method)] = std::move(handler);
+}
+
+void OpsServer::start() {
+  auto hp = config::parse_host_port(impl_->listen_address);
+  if (!hp) throw std::runtime_error("invalid listen address '" + impl_->listen_address + "'");
+  beast::error_code ec;
+  auto address = asio::ip::make_address(hp->host.empty() ? "0.0.0.0" : hp->host, ec);
+  if (ec) throw std::runtime_error("invalid listen host '" + hp->host + "': " + ec.message());
+  tcp::endpoint endpoint(address, hp->port);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw std::runtime_error("cannot listen on " + impl_->listen_address + ": " + ec.message());
+  }
+  impl_->accept();
+  impl_->running = true;
+  impl_->thread = std::thread([this] { impl_->io.run(); });
+}
+
+void OpsServer::stop() {
+  if (!impl_ || !impl_->running) return;
+  impl_->running = false;
+  impl_->io.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+std::uint16_t OpsServer::port() const {
+  beast::error_code ec;
+  auto endpoint = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
+std::string json_error(std::string_view code, std::string_view detail) {
+  std::string out = "{\"error\":";
+  logging::append_json_string(out, code);
+  out += ",\"detail\":";
+  logging::append_json_string(out, detail);
+  out += '}';
+  return out;
+}
+
+bool bearer_matches(std::string_view authorization, std::string_view token) {
+  constexpr std::string_view kPrefix = "Bearer ";
+  if (token.empty() || authorization.substr(0, kPrefix.size()) != kPrefix) return false;
+  std::string_view given = authorization.substr(kPrefix.size());
+  if (given.size() != token.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    diff |= static_cast<unsigned char>(given[i] ^ token[i]);
+  }
+  return diff == 0;
+}
+
+}  // namespace common::http

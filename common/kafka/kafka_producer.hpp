@@ -1,0 +1,79 @@
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "common/kafka/kafka_client_config.hpp"
+#include "common/kafka/kafka_record.hpp"
+
+namespace common::logging {
+class Logger;
+}
+
+namespace common::kafka {
+
+/// What the broker said about one produced record.
+struct DeliveryReport {
+  bool persisted = false;   ///< acknowledged per `acks` (all in-sync replicas with acks=all)
+  std::string error;        ///< librdkafka's words when not persisted
+  bool fatal = false;       ///< the producer instance is unusable and must be recreated
+  std::int32_t partition = -1;
+  std::int64_t offset = -1;
+};
+using DeliveryCallback = std::function<void(const DeliveryReport&)>;
+
+/// Outcome of handing a record to the local queue.
+enum class EnqueueResult {
+  kQueued,     ///< the callback will run exactly once, on the producer's poll thread
+  kQueueFull,  ///< local queue full: back off; callback will not run
+  kFailed,     ///< refused (unknown topic, fatal state, too large); callback will not run
+};
+
+struct ProducerSettings {
+  std::string brokers;
+  std::string client_id = "clerk-mirror";
+  std::chrono::milliseconds delivery_timeout{10000};  ///< message.timeout.ms
+  std::chrono::milliseconds linger{1};
+  Properties extra;  ///< any librdkafka property, applied last
+};
+
+/// An idempotent producer (acks=all, enable.idempotence=true) with a thread that
+/// serves delivery reports. Thread-safe: produce() may be called from any thread.
+/// Owned by main (or by the ingress's publisher, which recreates it after a fatal
+/// error). The destructor flushes for at most the delivery timeout, then drops
+/// what is left (those callbacks run with persisted=false).
+class KafkaProducer {
+ public:
+  KafkaProducer(const ProducerSettings& settings, logging::Logger& logger);
+  ~KafkaProducer();
+  KafkaProducer(const KafkaProducer&) = delete;
+  KafkaProducer& operator=(const KafkaProducer&) = delete;
+
+  /// Translates into rd_kafka_producev. `on_delivery` runs once when queued.
+  EnqueueResult produce(const OutgoingRecord& record, DeliveryCallback on_delivery,
+                        std::string* error = nullptr);
+  /// Translates into rd_kafka_flush; true when nothing is left in flight.
+  bool flush(std::chrono::milliseconds timeout);
+  /// Records in flight (queued or awaiting acknowledgement).
+  int in_flight() const;
+  /// True once librdkafka raised a fatal error (idempotence broken).
+  bool has_fatal_error() const { return context_.fatal.load(); }
+  /// Broker metadata round trip within `timeout`; for /readyz.
+  bool ping(std::chrono::milliseconds timeout) const;
+  /// Produces and waits for the report; convenience for tools and tests.
+  DeliveryReport produce_sync(const OutgoingRecord& record);
+
+ private:
+  static void on_delivery_report(const void* message);
+
+  ClientContext context_;
+  std::chrono::milliseconds delivery_timeout_;
+  HandlePtr handle_;
+  std::atomic<bool> running_{true};
+  std::thread poller_;
+};
+
+}  // namespace common::kafka
