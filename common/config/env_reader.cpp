@@ -19,7 +19,8 @@ std::string join_lines(const std::vector<std::string>& lines) {
 
 std::string flag_to_variable(std::string_view flag) {
   std::string name;
-  for (char c : flag) name += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  for (char c : flag)
+    name += c == '-' ? '_' : static_cast<char>(std::toupper(c));
   return name;
 }
 

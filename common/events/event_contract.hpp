@@ -9,10 +9,11 @@ namespace common::events {
 
 /// Kafka record header names.
 namespace header {
-inline constexpr std::string_view kEventId = "event-id";            ///< svix-id, or a synthetic id
-inline constexpr std::string_view kEventType = "event-type";        ///< envelope `type`
-inline constexpr std::string_view kEventTimestamp = "event-timestamp";  ///< envelope `timestamp`, ms
-inline constexpr std::string_view kSvixTimestamp = "svix-timestamp";    ///< delivery attempt, s
+inline constexpr std::string_view kEventId = "event-id";      ///< svix-id, or a synthetic id
+inline constexpr std::string_view kEventType = "event-type";  ///< envelope `type`
+inline constexpr std::string_view kEventTimestamp =
+    "event-timestamp";                                                ///< envelope `timestamp`, ms
+inline constexpr std::string_view kSvixTimestamp = "svix-timestamp";  ///< delivery attempt, s
 inline constexpr std::string_view kSource = "source";  ///< webhook | backfill | reconcile | sync
 inline constexpr std::string_view kReceivedAt = "received-at";  ///< ms since epoch, ingress clock
 // Set on retry and dead-letter copies:
@@ -46,6 +47,8 @@ constexpr std::string_view to_string(Source source) {
 inline std::string retry_topic(const std::string& topic, int level) {
   return topic + ".retry." + std::to_string(level);
 }
-inline std::string dead_letter_topic(const std::string& topic) { return topic + ".dlq"; }
+inline std::string dead_letter_topic(const std::string& topic) {
+  return topic + ".dlq";
+}
 
 }  // namespace common::events

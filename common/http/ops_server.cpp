@@ -35,10 +35,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(kMaxRequestBytes);
     parser_->header_limit(16 * 1024);
     stream_.expires_after(kIdleTimeout);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                        self->on_read(ec);
-                      });
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -49,8 +48,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) {
       int status = ec == bhttp::error::body_limit ? 413 : 400;
-      respond(Response{status, json_error(status == 413 ? "body_too_large" : "bad_request",
-                                          ec.message())},
+      respond(Response{status,
+                       json_error(status == 413 ? "body_too_large" : "bad_request", ec.message())},
               false);
       return;
     }
@@ -73,7 +72,8 @@ class Session : public std::enable_shared_from_this<Session> {
       response = {404, json_error("not_found", "no route " + request.path)};
     } else if (auto handler = route->second.find(request.method); handler == route->second.end()) {
       std::string allow;
-      for (const auto& [method, h] : route->second) allow += (allow.empty() ? "" : ", ") + method;
+      for (const auto& [method, h] : route->second)
+        allow += (allow.empty() ? "" : ", ") + method;
       response = {405, json_error("method_not_allowed", "use " + allow)};
       response.headers.emplace_back("Allow", allow);
     } else {
@@ -92,19 +92,20 @@ class Session : public std::enable_shared_from_this<Session> {
     res->version(11);
     res->result(static_cast<unsigned>(response.status));
     res->set(bhttp::field::content_type, response.content_type);
-    for (auto& [name, value] : response.headers) res->set(name, value);
+    for (auto& [name, value] : response.headers)
+      res->set(name, value);
     res->keep_alive(keep_alive);
     res->body() = std::move(response.body);
     res->prepare_payload();
-    bhttp::async_write(stream_, *res,
-                       [self = shared_from_this(), res, keep_alive](beast::error_code ec,
-                                                                    std::size_t) {
-                         if (ec || !keep_alive) {
-                           self->close();
-                           return;
-                         }
-                         self->read();
-                       });
+    bhttp::async_write(
+        stream_, *res,
+        [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
+          if (ec || !keep_alive) {
+            self->close();
+            return;
+          }
+          self->read();
+        });
   }
 
   void close() {
@@ -150,7 +151,9 @@ struct OpsServer::Impl {
 OpsServer::OpsServer(std::string listen_address, logging::Logger& logger)
     : impl_(std::make_unique<Impl>(std::move(listen_address), logger)) {}
 
-OpsServer::~OpsServer() { stop(); }
+OpsServer::~OpsServer() {
+  stop();
+}
 
 void OpsServer::route(std::string method, std::string path, Handler handler) {
   impl_->routes[std::move(path)][std::move(method)] = std::move(handler);

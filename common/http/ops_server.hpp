@@ -27,8 +27,8 @@ struct Response {
 /// What a route handler sees of a request.
 struct Request {
   std::string method;
-  std::string path;    ///< without the query string
-  std::string query;   ///< after '?', may be empty
+  std::string path;   ///< without the query string
+  std::string query;  ///< after '?', may be empty
   std::string body;
   std::string authorization;  ///< the Authorization header, may be empty
 };

@@ -22,17 +22,16 @@ void KafkaAdmin::create_topics(const std::vector<TopicSpec>& topics,
   if (topics.empty()) return;
   char errstr[512];
   std::vector<rd_kafka_NewTopic_t*> new_topics;
-  auto destroy = [&] {
-    rd_kafka_NewTopic_destroy_array(new_topics.data(), new_topics.size());
-  };
+  auto destroy = [&] { rd_kafka_NewTopic_destroy_array(new_topics.data(), new_topics.size()); };
   for (const auto& spec : topics) {
     rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions,
-                                                     spec.replication, errstr, sizeof errstr);
+                                                    spec.replication, errstr, sizeof errstr);
     if (nt == nullptr) {
       destroy();
       throw KafkaError("topic " + spec.name + ": " + errstr);
     }
-    for (const auto& [k, v] : spec.config) rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str());
+    for (const auto& [k, v] : spec.config)
+      rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str());
     new_topics.push_back(nt);
   }
   rd_kafka_queue_t* queue = rd_kafka_queue_new(handle_.get());
@@ -86,13 +85,14 @@ int KafkaAdmin::partition_count(const std::string& topic, std::chrono::milliseco
   return count;
 }
 
-std::vector<TopicSpec> pipeline_topics(const std::string& topic, int partitions,
-                                       int retry_levels) {
+std::vector<TopicSpec> pipeline_topics(const std::string& topic, int partitions, int retry_levels) {
   std::vector<TopicSpec> specs;
   Properties keep_forever{{"retention.ms", "-1"}, {"cleanup.policy", "delete"}};
   specs.push_back({topic, partitions, 1, keep_forever});
   for (int level = 1; level <= retry_levels; ++level) {
-    specs.push_back({topic + ".retry." + std::to_string(level), partitions, 1,
+    specs.push_back({topic + ".retry." + std::to_string(level),
+                     partitions,
+                     1,
                      {{"retention.ms", std::to_string(7LL * 24 * 3600 * 1000)}}});
   }
   specs.push_back({topic + ".dlq", partitions, 1, keep_forever});

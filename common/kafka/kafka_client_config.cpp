@@ -7,8 +7,12 @@
 
 namespace common::kafka {
 
-void ConfDeleter::operator()(rd_kafka_conf_s* conf) const { rd_kafka_conf_destroy(conf); }
-void HandleDeleter::operator()(rd_kafka_s* handle) const { rd_kafka_destroy(handle); }
+void ConfDeleter::operator()(rd_kafka_conf_s* conf) const {
+  rd_kafka_conf_destroy(conf);
+}
+void HandleDeleter::operator()(rd_kafka_s* handle) const {
+  rd_kafka_destroy(handle);
+}
 
 ConfPtr make_conf(const Properties& properties) {
   ConfPtr conf(rd_kafka_conf_new());
@@ -55,9 +59,9 @@ void error_bridge(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
     return;
   }
   if (context->logger) {
-    context->logger->warn("kafka client error",
-                          {{"code", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err))},
-                           {"detail", reason}});
+    context->logger->warn(
+        "kafka client error",
+        {{"code", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err))}, {"detail", reason}});
   }
 }
 

@@ -56,15 +56,15 @@ KafkaConsumer::KafkaConsumer(const ConsumerSettings& settings, logging::Logger& 
   props["auto.offset.reset"] = settings.auto_offset_reset;
   props["enable.partition.eof"] = "false";
   props["partition.assignment.strategy"] = "range,roundrobin";
-  for (const auto& [k, v] : settings.extra) props[k] = v;
+  for (const auto& [k, v] : settings.extra)
+    props[k] = v;
   ConfPtr conf = make_conf(props);
   install_client_callbacks(conf.get(), &context_);
   // The handle's opaque is context_, which also points back at this consumer.
   rd_kafka_conf_set_rebalance_cb(
-      conf.get(), [](rd_kafka_t* rk, rd_kafka_resp_err_t err,
-                     rd_kafka_topic_partition_list_t* partitions, void* opaque) {
-        on_rebalance(rk, err, partitions, opaque);
-      });
+      conf.get(),
+      [](rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
+         void* opaque) { on_rebalance(rk, err, partitions, opaque); });
   handle_ = make_handle(std::move(conf), false);
   rd_kafka_poll_set_consumer(handle_.get());
 }
@@ -73,7 +73,8 @@ KafkaConsumer::~KafkaConsumer() {
   try {
     close();
   } catch (const std::exception& e) {
-    if (context_.logger) context_.logger->warn("kafka consumer close failed", {{"error", e.what()}});
+    if (context_.logger)
+      context_.logger->warn("kafka consumer close failed", {{"error", e.what()}});
   }
 }
 
@@ -97,7 +98,8 @@ void KafkaConsumer::on_rebalance(rd_kafka_s* rk, int err, void* raw_partitions, 
 
 void KafkaConsumer::subscribe(const std::vector<std::string>& topics) {
   std::vector<TopicPartition> parts;
-  for (const auto& t : topics) parts.push_back({t, RD_KAFKA_PARTITION_UA});
+  for (const auto& t : topics)
+    parts.push_back({t, RD_KAFKA_PARTITION_UA});
   check(rd_kafka_subscribe(handle_.get(), to_list(parts).get()), "subscribe");
 }
 
@@ -108,8 +110,8 @@ void KafkaConsumer::assign(const std::vector<TopicPartition>& partitions) {
 std::optional<ConsumedRecord> KafkaConsumer::poll(std::chrono::milliseconds timeout) {
   rd_kafka_message_t* m = rd_kafka_consumer_poll(handle_.get(), static_cast<int>(timeout.count()));
   if (m == nullptr) return std::nullopt;
-  std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> owned(m,
-                                                                          rd_kafka_message_destroy);
+  std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> owned(
+      m, rd_kafka_message_destroy);
   if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return std::nullopt;
     if (m->err == RD_KAFKA_RESP_ERR__FATAL || context_.fatal.load()) {
@@ -117,9 +119,8 @@ std::optional<ConsumedRecord> KafkaConsumer::poll(std::chrono::milliseconds time
                        true);
     }
     if (context_.logger) {
-      context_.logger->warn("kafka consume error",
-                            {{"code", rd_kafka_err2name(m->err)},
-                             {"detail", rd_kafka_message_errstr(m)}});
+      context_.logger->warn("kafka consume error", {{"code", rd_kafka_err2name(m->err)},
+                                                    {"detail", rd_kafka_message_errstr(m)}});
     }
     return std::nullopt;
   }
@@ -136,8 +137,8 @@ std::optional<ConsumedRecord> KafkaConsumer::poll(std::chrono::milliseconds time
     const char* name = nullptr;
     const void* value = nullptr;
     size_t size = 0;
-    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
-                       RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (size_t i = 0;
+         rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
          ++i) {
       record.headers.push_back(
           {name, value ? std::string(static_cast<const char*>(value), size) : std::string()});
@@ -193,8 +194,8 @@ void KafkaConsumer::close() {
 
 bool KafkaConsumer::ping(std::chrono::milliseconds timeout) const {
   const rd_kafka_metadata_t* metadata = nullptr;
-  if (rd_kafka_metadata(handle_.get(), 0, nullptr, &metadata,
-                        static_cast<int>(timeout.count())) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (rd_kafka_metadata(handle_.get(), 0, nullptr, &metadata, static_cast<int>(timeout.count())) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
     return false;
   }
   bool ok = metadata->broker_cnt > 0;

@@ -19,7 +19,8 @@ class RebalanceListener {
   virtual ~RebalanceListener() = default;
   /// Partitions now owned. Returns them with the offsets to start from (an
   /// offset of -1001, RD_KAFKA_OFFSET_INVALID, means the committed/reset position).
-  virtual std::vector<TopicPartition> on_assigned(const std::vector<TopicPartition>& partitions) = 0;
+  virtual std::vector<TopicPartition> on_assigned(
+      const std::vector<TopicPartition>& partitions) = 0;
   /// Partitions about to be taken away: finish or abandon their work before returning.
   virtual void on_revoked(const std::vector<TopicPartition>& partitions) = 0;
 };

@@ -20,15 +20,16 @@ KafkaProducer::KafkaProducer(const ProducerSettings& settings, logging::Logger& 
   props["linger.ms"] = std::to_string(settings.linger.count());
   props["compression.type"] = "lz4";
   props["queue.buffering.max.messages"] = "1000000";
-  for (const auto& [k, v] : settings.extra) props[k] = v;
+  for (const auto& [k, v] : settings.extra)
+    props[k] = v;
   ConfPtr conf = make_conf(props);
-  rd_kafka_conf_set_dr_msg_cb(conf.get(), [](rd_kafka_t*, const rd_kafka_message_t* m, void*) {
-    on_delivery_report(m);
-  });
+  rd_kafka_conf_set_dr_msg_cb(
+      conf.get(), [](rd_kafka_t*, const rd_kafka_message_t* m, void*) { on_delivery_report(m); });
   install_client_callbacks(conf.get(), &context_);
   handle_ = make_handle(std::move(conf), true);
   poller_ = std::thread([this] {
-    while (running_.load()) rd_kafka_poll(handle_.get(), 100);
+    while (running_.load())
+      rd_kafka_poll(handle_.get(), 100);
   });
 }
 
@@ -50,8 +51,8 @@ EnqueueResult KafkaProducer::produce(const OutgoingRecord& record, DeliveryCallb
                                      std::string* error) {
   rd_kafka_headers_t* headers = rd_kafka_headers_new(record.headers.size());
   for (const auto& h : record.headers) {
-    rd_kafka_header_add(headers, h.name.data(), static_cast<ssize_t>(h.name.size()),
-                        h.value.data(), static_cast<ssize_t>(h.value.size()));
+    rd_kafka_header_add(headers, h.name.data(), static_cast<ssize_t>(h.name.size()), h.value.data(),
+                        static_cast<ssize_t>(h.value.size()));
   }
   auto opaque = std::make_unique<MessageOpaque>(MessageOpaque{this, std::move(on_delivery)});
   rd_kafka_resp_err_t err = rd_kafka_producev(
@@ -81,8 +82,7 @@ void KafkaProducer::on_delivery_report(const void* message) {
                      rd_kafka_message_status(m) == RD_KAFKA_MSG_STATUS_PERSISTED;
   if (!report.persisted) {
     report.error = m->err ? rd_kafka_err2str(m->err) : "not persisted";
-    report.fatal =
-        m->err == RD_KAFKA_RESP_ERR__FATAL || opaque->producer->context_.fatal.load();
+    report.fatal = m->err == RD_KAFKA_RESP_ERR__FATAL || opaque->producer->context_.fatal.load();
   }
   report.partition = m->partition;
   report.offset = m->offset;
@@ -94,7 +94,9 @@ bool KafkaProducer::flush(std::chrono::milliseconds timeout) {
          RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
-int KafkaProducer::in_flight() const { return rd_kafka_outq_len(handle_.get()); }
+int KafkaProducer::in_flight() const {
+  return rd_kafka_outq_len(handle_.get());
+}
 
 bool KafkaProducer::ping(std::chrono::milliseconds timeout) const {
   const rd_kafka_metadata_t* metadata = nullptr;
@@ -110,9 +112,8 @@ DeliveryReport KafkaProducer::produce_sync(const OutgoingRecord& record) {
   auto promise = std::make_shared<std::promise<DeliveryReport>>();
   auto future = promise->get_future();
   std::string error;
-  EnqueueResult r =
-      produce(record, [promise](const DeliveryReport& report) { promise->set_value(report); },
-              &error);
+  EnqueueResult r = produce(
+      record, [promise](const DeliveryReport& report) { promise->set_value(report); }, &error);
   if (r != EnqueueResult::kQueued) {
     DeliveryReport failed;
     failed.error = error.empty() ? "local queue full" : error;

@@ -17,9 +17,9 @@ namespace common::kafka {
 
 /// What the broker said about one produced record.
 struct DeliveryReport {
-  bool persisted = false;   ///< acknowledged per `acks` (all in-sync replicas with acks=all)
-  std::string error;        ///< librdkafka's words when not persisted
-  bool fatal = false;       ///< the producer instance is unusable and must be recreated
+  bool persisted = false;  ///< acknowledged per `acks` (all in-sync replicas with acks=all)
+  std::string error;       ///< librdkafka's words when not persisted
+  bool fatal = false;      ///< the producer instance is unusable and must be recreated
   std::int32_t partition = -1;
   std::int64_t offset = -1;
 };

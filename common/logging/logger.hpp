@@ -26,8 +26,8 @@ struct Field {
   Field(std::string_view k, bool v) : key(k), value(v) {}
   Field(std::string_view k, double v) : key(k), value(v) {}
   template <typename Int>
-    requires std::is_integral_v<Int>
-  Field(std::string_view k, Int v) : key(k), value(static_cast<std::int64_t>(v)) {}
+  requires std::is_integral_v<Int> Field(std::string_view k, Int v)
+      : key(k), value(static_cast<std::int64_t>(v)) {}
 };
 
 /// Writes JSON lines (`{"ts":...,"level":...,"component":...,"msg":...,<fields>}`)

@@ -1,7 +1,7 @@
+#include "common/config/env_reader.hpp"
+
 #include <catch2/catch.hpp>
 #include <map>
-
-#include "common/config/env_reader.hpp"
 
 using common::config::ConfigError;
 using common::config::EnvReader;

@@ -8,8 +8,7 @@
 
 using namespace common::kafka;
 
-TEST_CASE("a record produced with acks=all is consumed byte for byte with its headers",
-          "[kafka]") {
+TEST_CASE("a record produced with acks=all is consumed byte for byte with its headers", "[kafka]") {
   common::logging::Logger logger("test", common::logging::Level::kWarn);
   std::string brokers = test_support::require_env("KAFKA_BROKERS");
   std::string topic = test_support::unique_name("roundtrip");
@@ -46,8 +45,7 @@ TEST_CASE("a record produced with acks=all is consumed byte for byte with its he
   consumer.close();
 }
 
-TEST_CASE("producing to a broker that is not there fails within the delivery timeout",
-          "[kafka]") {
+TEST_CASE("producing to a broker that is not there fails within the delivery timeout", "[kafka]") {
   common::logging::Logger logger("test", common::logging::Level::kError);
   ProducerSettings settings{"127.0.0.1:1"};
   settings.delivery_timeout = std::chrono::milliseconds(1500);

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "common/logging/logger.hpp"
+
+#include <catch2/catch.hpp>
 
 using common::logging::Level;
 using common::logging::Logger;
@@ -8,9 +8,8 @@ using common::logging::Logger;
 TEST_CASE("log lines are single-line JSON with escaped fields", "[unit][logging]") {
   std::string line = Logger::render("2026-01-01T00:00:00.000Z", Level::kWarn, "ingress",
                                     "bad \"thing\"\n", {{"count", 3}, {"ok", true}, {"s", "a\tb"}});
-  CHECK(line ==
-        R"({"ts":"2026-01-01T00:00:00.000Z","level":"warn","component":"ingress",)"
-        R"("msg":"bad \"thing\"\n","count":3,"ok":true,"s":"a\tb"})");
+  CHECK(line == R"({"ts":"2026-01-01T00:00:00.000Z","level":"warn","component":"ingress",)"
+                R"("msg":"bad \"thing\"\n","count":3,"ok":true,"s":"a\tb"})");
   CHECK(line.find('\n') == std::string::npos);
 }
 

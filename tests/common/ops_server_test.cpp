@@ -1,8 +1,9 @@
+#include "common/http/ops_server.hpp"
+
 #include <curl/curl.h>
 
 #include <catch2/catch.hpp>
 
-#include "common/http/ops_server.hpp"
 #include "common/logging/logger.hpp"
 
 namespace {

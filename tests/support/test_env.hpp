@@ -1,11 +1,12 @@
 #pragma once
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <random>
 #include <stdexcept>
 #include <string>
-#include <unistd.h>
 
 /// What integration tests need from their surroundings. ops/test starts a private
 /// PostgreSQL and Kafka and exports KAFKA_BROKERS and DATABASE_URL; a test that
