@@ -1,5 +1,6 @@
 # Shared helpers for ops/kafka/* (sourced, not executed).
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # variables used by the scripts that source this file
 
 KAFKA_OPS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$KAFKA_OPS_DIR/../.." && pwd)"
@@ -58,7 +59,9 @@ kafka_ensure_fetched() {
 }
 
 # JVM flags that make short-lived tool JVMs start faster.
-KAFKA_TOOL_JVM_OPTS=(-Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -Djava.awt.headless=true)
+# JVM warnings (e.g. an outdated class-data archive) go to stderr, never stdout.
+KAFKA_TOOL_JVM_OPTS=(-Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto
+  -Xlog:disable -Xlog:all=warning:stderr -Djava.awt.headless=true)
 
 # Sets KAFKA_CMD to the command line that runs a Kafka CLI class with the
 # fetched jars: kafka_cmd HOME CLASS; then run "${KAFKA_CMD[@]}" ARGS...
@@ -66,8 +69,8 @@ kafka_cmd() {
   local home="$1" cls="$2" java
   java="$(java_bin)"
   KAFKA_CMD=("$java" "${KAFKA_TOOL_JVM_OPTS[@]}")
-  # Class-data-sharing archive of the tool classes (made by fetch): shortens
-  # the JVM start-up of the topic tool.
+  # Class-data-sharing archive of the tool classes (made by the first
+  # kafka_answers): halves the JVM start-up of the topic tool.
   if [ -f "$home/tools.jsa" ]; then
     KAFKA_CMD+=(-XX:SharedArchiveFile="$home/tools.jsa")
   fi
@@ -147,13 +150,54 @@ kafka_pid_ours() {
   local pid="$1" state="$2"
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
   [ -r "/proc/$pid/cmdline" ] || return 0  # cannot tell; trust the pid file
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "kafka.Kafka $state/server.properties"
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "kafka.Kafka $state/server.properties"
+}
+
+# Pid of a running broker of STATE_DIR found by its command line (for a lost
+# pid file); empty when none.
+kafka_find_pid() {
+  local want="kafka.Kafka $1/server.properties" f pid
+  for f in /proc/[0-9]*/cmdline; do
+    pid="${f#/proc/}"; pid="${pid%/cmdline}"
+    if tr '\0' ' ' 2>/dev/null <"$f" | grep -qF -- "$want"; then
+      printf '%s\n' "$pid"
+      return 0
+    fi
+  done
+  return 0
+}
+
+# Does any host:port of a comma-separated broker list accept TCP connections?
+brokers_reachable() {
+  local b hp host port
+  IFS=',' read -r -a b <<<"$1"
+  for hp in "${b[@]}"; do
+    hp="${hp// /}"; hp="${hp#*://}"
+    host="${hp%:*}"; port="${hp##*:}"
+    host="${host#[}"; host="${host%]}"
+    [ -n "$host" ] && [ -n "$port" ] || continue
+    timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$host" "$port" 2>/dev/null && return 0
+  done
+  return 1
 }
 
 # Does the broker list answer a metadata request? kafka_answers HOME BROKERS [TIMEOUT_S]
+# The first successful call also records the class-data-sharing archive
+# HOME/tools.jsa used by later tool calls.
 kafka_answers() {
-  local home="$1" brokers="$2" t="${3:-30}"
+  local home="$1" brokers="$2" t="${3:-30}" jsa_tmp=""
+  brokers_reachable "$brokers" || return 1
   kafka_cmd "$home" org.apache.kafka.tools.TopicCommand
-  timeout "$t" "${KAFKA_CMD[@]}" --bootstrap-server "$brokers" \
-    --command-config "$home/config/tools-client.properties" --list >/dev/null 2>&1
+  if [ ! -f "$home/tools.jsa" ] && [ -w "$home" ]; then
+    jsa_tmp="$home/tools.jsa.tmp.$$"
+    KAFKA_CMD=("${KAFKA_CMD[0]}" -XX:ArchiveClassesAtExit="$jsa_tmp" "${KAFKA_CMD[@]:1}")
+  fi
+  if timeout "$t" "${KAFKA_CMD[@]}" --bootstrap-server "$brokers" \
+       --command-config "$home/config/tools-client.properties" --list >/dev/null 2>&1; then
+    if [ -n "$jsa_tmp" ] && [ -s "$jsa_tmp" ]; then mv -f "$jsa_tmp" "$home/tools.jsa"; fi
+    rm -f "$jsa_tmp"
+    return 0
+  fi
+  [ -z "$jsa_tmp" ] || rm -f "$jsa_tmp"
+  return 1
 }
