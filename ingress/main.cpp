@@ -13,8 +13,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   for (const auto& a : args) {
     if (a == "--help" || a == "-h") {
-      std::puts("usage: clerk-mirror-ingress\n  configured by KAFKA_BROKERS, KAFKA_TOPIC, "
-                "CLERK_WEBHOOK_SECRET, INGRESS_LISTEN");
+      std::puts(
+          "usage: clerk-mirror-ingress\n  configured by KAFKA_BROKERS, KAFKA_TOPIC, "
+          "CLERK_WEBHOOK_SECRET, INGRESS_LISTEN");
       return 0;
     }
   }
@@ -25,14 +26,17 @@ int main(int argc, char** argv) {
   std::string listen = env.listen_address("INGRESS_LISTEN", "0.0.0.0:8080");
   env.list("CLERK_WEBHOOK_SECRET", true);
   if (!env.problems().empty()) {
-    for (const auto& p : env.problems()) std::fprintf(stderr, "clerk-mirror-ingress: %s\n", p.c_str());
+    for (const auto& p : env.problems())
+      std::fprintf(stderr, "clerk-mirror-ingress: %s\n", p.c_str());
     return 2;
   }
   common::logging::Logger logger("ingress", common::logging::Level::kInfo);
   common::metrics::MetricsRegistry metrics;
   common::kafka::KafkaProducer producer({brokers}, logger);
   common::http::OpsServer server(listen, logger);
-  server.route("GET", "/healthz", [](const auto&) { return common::http::Response{200, "{\"status\":\"ok\"}"}; });
+  server.route("GET", "/healthz", [](const auto&) {
+    return common::http::Response{200, "{\"status\":\"ok\"}"};
+  });
   server.route("GET", "/metrics", [&](const auto&) {
     return common::http::Response{200, metrics.render(), "text/plain; version=0.0.4"};
   });

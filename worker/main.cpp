@@ -16,12 +16,15 @@ int main(int argc, char** argv) {
   env.database_url("DATABASE_URL");
   std::string listen = env.listen_address("ADMIN_LISTEN", "127.0.0.1:9090");
   if (!env.problems().empty()) {
-    for (const auto& p : env.problems()) std::fprintf(stderr, "clerk-mirror: %s\n", p.c_str());
+    for (const auto& p : env.problems())
+      std::fprintf(stderr, "clerk-mirror: %s\n", p.c_str());
     return 2;
   }
   common::logging::Logger logger("worker", common::logging::Level::kInfo);
   common::http::OpsServer server(listen, logger);
-  server.route("GET", "/healthz", [](const auto&) { return common::http::Response{200, "{\"status\":\"ok\"}"}; });
+  server.route("GET", "/healthz", [](const auto&) {
+    return common::http::Response{200, "{\"status\":\"ok\"}"};
+  });
   server.start();
   stop.wait();
   return 0;
