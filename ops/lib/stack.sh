@@ -52,7 +52,7 @@ stop_pidfile() {
 }
 
 # env_value FILE KEY: prints KEY's value from a KEY=value file.
-env_value() { sed -n "s/^$2=//p" "$1" 2>/dev/null | tail -n 1; }
+env_value() { [ -f "$1" ] || return 0; sed -n "s/^$2=//p" "$1" | tail -n 1; }
 
 # build [EXTRA_CMAKE_ARGS...]: configures and builds with warnings as errors.
 build() {

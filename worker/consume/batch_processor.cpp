@@ -1,0 +1,171 @@
+#include "worker/consume/batch_processor.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <set>
+
+#include "common/logging/logger.hpp"
+#include "worker/consume/failure_router.hpp"
+#include "worker/observe/worker_metrics.hpp"
+#include "worker/retry/failure_copy.hpp"
+#include "worker/retry/retry_policy.hpp"
+#include "worker/store/store_error.hpp"
+
+namespace worker::consume {
+namespace {
+
+using apply::InboundEvent;
+using apply::Outcome;
+
+// "22P05: ERROR:  unsupported Unicode escape sequence" from a multi-line server message.
+std::string describe(const store::StoreError& e) {
+  std::string text = e.what();
+  if (auto nl = text.find('\n'); nl != std::string::npos) text.resize(nl);
+  return e.sqlstate().empty() ? text : e.sqlstate() + ": " + text;
+}
+
+}  // namespace
+
+BatchProcessor::BatchProcessor(store::MirrorStore& store, FailureRouter& router,
+                               const retry::RetryPolicy& policy, observe::WorkerMetrics& metrics,
+                               common::logging::Logger& logger, ProcessorSettings settings,
+                               Clock clock)
+    : store_(store),
+      router_(router),
+      policy_(policy),
+      metrics_(metrics),
+      logger_(logger),
+      settings_(std::move(settings)),
+      clock_(std::move(clock)) {}
+
+std::vector<store::PartitionRange> BatchProcessor::ranges_of(
+    const std::vector<InboundEvent>& events) {
+  std::map<std::pair<std::string, std::int32_t>, store::PartitionRange> by_partition;
+  for (const auto& e : events) {
+    auto [it, inserted] = by_partition.try_emplace({e.record.topic, e.record.partition});
+    auto& range = it->second;
+    if (inserted) {
+      range = {e.record.topic, e.record.partition, e.record.offset, e.record.offset + 1};
+    } else {
+      range.first_offset = std::min(range.first_offset, e.record.offset);
+      range.next_offset = std::max(range.next_offset, e.record.offset + 1);
+    }
+  }
+  std::vector<store::PartitionRange> ranges;
+  for (auto& [key, range] : by_partition)
+    ranges.push_back(std::move(range));
+  return ranges;
+}
+
+BatchResult BatchProcessor::process(std::vector<InboundEvent>& events) {
+  BatchResult result;
+  auto started = std::chrono::steady_clock::now();
+
+  std::unique_ptr<store::MirrorTransaction> tx;
+  std::vector<store::PartitionRange> ranges;
+  while (true) {
+    if (events.empty()) return result;
+    ranges = ranges_of(events);
+    tx = store_.begin();
+    auto fenced = tx->claim(ranges);
+    if (fenced.empty()) break;
+    // Another consumer (or our own in-doubt commit) already stored offsets past
+    // these records: they are not ours to apply.
+    tx.reset();
+    std::set<std::pair<std::string, std::int32_t>> gone;
+    for (const auto& tp : fenced) {
+      gone.insert({tp.topic, tp.partition});
+      logger_.warn("partition fenced: its stored offset is past this batch",
+                   {{"topic", tp.topic}, {"partition", tp.partition}, {"stored", tp.offset}});
+    }
+    std::erase_if(events, [&](const InboundEvent& e) {
+      return gone.contains({e.record.topic, e.record.partition});
+    });
+    result.fenced.insert(result.fenced.end(), fenced.begin(), fenced.end());
+    metrics_.fenced_batch();
+  }
+
+  auto known = tx->known_event_ids(apply::lookup_ids(events));
+  auto triage = apply::triage(events, known);
+  auto full_plan = apply::plan_effects(events, triage.candidates);
+  if (full_plan.writes_memberships() || full_plan.deletes_parents()) {
+    tx->lock_cascades(full_plan.deletes_parents());
+  }
+  auto isolation = apply::apply_isolating(
+      events, triage.candidates,
+      [&](const apply::EffectPlan& plan) { return tx->apply(events, plan); },
+      [&](std::exception_ptr error) -> std::optional<apply::EventFailure> {
+        if (policy_.classify(error) != retry::Disposition::kRetryLater) return std::nullopt;
+        try {
+          std::rethrow_exception(error);
+        } catch (const store::StoreError& e) {
+          return apply::EventFailure{"database", describe(e)};
+        } catch (...) {
+        }
+        return std::nullopt;
+      });
+
+  std::vector<Outcome> outcomes(events.size(), Outcome::kStale);
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (triage.settled[i]) outcomes[i] = *triage.settled[i];
+  }
+  for (std::size_t i : isolation.landed)
+    outcomes[i] = Outcome::kApplied;
+
+  // Failed and malformed events leave through the retry and dead-letter topics.
+  std::vector<common::kafka::OutgoingRecord> copies;
+  std::vector<std::pair<int, std::string>> routed;  // level, error class
+  auto now = clock_();
+  auto route = [&](std::size_t i, const apply::EventFailure& failure, bool permanent) {
+    auto hop = policy_.next_hop(events[i].attempt, permanent, now);
+    copies.push_back(
+        retry::failure_copy(events[i], settings_.topic, hop, failure, settings_.worker_name));
+    outcomes[i] = hop.retry_level > 0 ? Outcome::kRetried : Outcome::kDeadLettered;
+    routed.emplace_back(hop.retry_level, failure.error_class);
+    logger_.warn(
+        hop.retry_level > 0 ? "event failed; published for a retry" : "event dead-lettered",
+        {{"event_id", events[i].event_id},
+         {"type", events[i].event_type},
+         {"topic", events[i].record.topic},
+         {"partition", events[i].record.partition},
+         {"offset", events[i].record.offset},
+         {"attempt", events[i].attempt},
+         {"error", failure.message}});
+  };
+  for (const auto& [i, failure] : isolation.failed)
+    route(i, failure, false);
+  for (std::size_t i : triage.malformed)
+    route(i, {"malformed", events[i].error}, true);
+  router_.publish(copies);
+
+  tx->record(events, outcomes);
+  tx->store_offsets(ranges);
+  tx->commit();
+
+  // Committed: report.
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  metrics_.batch(events.size(), elapsed);
+  metrics_.ready(true);
+  for (const auto& [level, error_class] : routed) {
+    if (level > 0) {
+      metrics_.retry_published(level);
+    } else {
+      metrics_.dead_lettered(error_class);
+    }
+  }
+  auto committed_at = clock_();
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    metrics_.event(events[i].event_type, outcomes[i]);
+    ++result.outcomes[static_cast<std::size_t>(outcomes[i])];
+    if (outcomes[i] == Outcome::kApplied && events[i].event_ts_ms) {
+      metrics_.end_to_end_delay(static_cast<double>(committed_at - *events[i].event_ts_ms) /
+                                1000.0);
+    }
+  }
+  for (const auto& r : ranges)
+    result.committed.push_back({r.topic, r.partition, r.next_offset});
+  return result;
+}
+
+}  // namespace worker::consume

@@ -1,0 +1,57 @@
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/kafka/kafka_record.hpp"
+#include "worker/apply/apply_plan.hpp"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace worker::observe {
+
+/// The worker's Prometheus metrics (prometheus-cpp stays in this file's .cpp),
+/// named clerk_mirror_worker_*:
+///   events_total{type,outcome}            type: the nine mirrored types, or "other"
+///   batch_size_events                     histogram of events per transaction
+///   apply_duration_seconds                histogram of one batch's transaction
+///   end_to_end_delay_seconds              histogram of commit time minus event timestamp
+///   db_retries_total{class}               in-place retries by SQLSTATE class
+///   retry_published_total{level}          copies published to <topic>.retry.<level>
+///   dead_letters_total{error_class}       copies published to <topic>.dlq
+///   fenced_batches_total                  batches (partly) refused by the offset fence
+///   rebalances_total{kind}                assigned | revoked
+///   consumer_lag_messages{topic,partition}
+///   ready                                 1 while the last transaction succeeded
+/// Registers its families on the given registry, which must outlive it.
+/// Thread-safe (prometheus-cpp metrics are atomic; lag updates take a lock).
+class WorkerMetrics {
+ public:
+  explicit WorkerMetrics(prometheus::Registry& registry);
+  ~WorkerMetrics();
+  WorkerMetrics(const WorkerMetrics&) = delete;
+  WorkerMetrics& operator=(const WorkerMetrics&) = delete;
+
+  void event(std::string_view type, apply::Outcome outcome, std::int64_t count = 1);
+  void batch(std::size_t events, std::chrono::duration<double> apply_time);
+  void end_to_end_delay(double seconds);
+  void db_retry(const std::string& failure_class);
+  void retry_published(int level);
+  void dead_lettered(const std::string& error_class);
+  void fenced_batch();
+  void rebalance(bool assigned);
+  void lag(const std::vector<std::pair<common::kafka::TopicPartition, std::int64_t>>& lag);
+  void ready(bool is_ready);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace worker::observe

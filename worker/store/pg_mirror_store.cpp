@@ -1,0 +1,528 @@
+#include "worker/store/pg_mirror_store.hpp"
+
+#include <map>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <unordered_map>
+
+#include "common/logging/logger.hpp"
+#include "worker/store/pg_array.hpp"
+#include "worker/store/pg_session.hpp"
+#include "worker/store/pg_statements.hpp"
+#include "worker/store/store_error.hpp"
+
+namespace worker::store {
+
+struct PgConnection {
+  std::unique_ptr<pqxx::connection> connection;
+};
+
+namespace {
+
+using apply::InboundEvent;
+using common::events::MembershipFields;
+using common::events::OrganizationFields;
+using common::events::UserFields;
+
+// Transaction-scoped advisory lock ordering membership writes against
+// user/organization deletions (ASCII "clkcasc1").
+constexpr long long kCascadeLockKey = 0x636c6b6361736331LL;
+
+const std::pair<const char*, std::string> kStatements[] = {
+    {"claim_insert", sql::kClaimInsert},
+    {"claim_lock", sql::kClaimLock},
+    {"store_offsets", sql::kStoreOffsets},
+    {"load_offsets", sql::kLoadOffsets},
+    {"known_event_ids", sql::kKnownEventIds},
+    {"lock_shared", sql::kLockShared},
+    {"lock_exclusive", sql::kLockExclusive},
+    {"upsert_users", sql::kUpsertUsers},
+    {"upsert_organizations", sql::kUpsertOrganizations},
+    {"upsert_memberships", sql::kUpsertMemberships},
+    {"delete_users", sql::delete_entities("clerk.users")},
+    {"delete_organizations", sql::delete_entities("clerk.organizations")},
+    {"delete_memberships", sql::kDeleteMemberships},
+    {"cascade_memberships", sql::kCascadeMemberships},
+    {"record_audit", sql::kRecordAudit},
+    {"record_ignored", sql::kRecordIgnored},
+    {"prune_audit", sql::kPruneAudit},
+};
+
+/// Maps the ids a RETURNING clause gives back to the events that wrote them.
+class Landing {
+ public:
+  void expect(const std::string& entity_id, std::size_t event) { by_id_.emplace(entity_id, event); }
+  void collect(const pqxx::result& rows, std::vector<std::size_t>& landed) const {
+    for (const auto& row : rows) {
+      auto it = by_id_.find(std::string_view(row[0].c_str(), row[0].size()));
+      if (it != by_id_.end()) landed.push_back(it->second);
+    }
+  }
+
+ private:
+  std::unordered_map<std::string_view, std::size_t> by_id_;
+};
+
+class PgMirrorTransaction : public MirrorTransaction {
+ public:
+  PgMirrorTransaction(PgMirrorStore& store, pqxx::connection& connection, const std::string& group)
+      : store_(store), group_(group) {
+    guarded([&] { work_ = std::make_unique<pqxx::work>(connection); });
+  }
+
+  ~PgMirrorTransaction() override {
+    // Rolling back a transaction on a broken connection may throw; the
+    // connection is replaced on the next begin() anyway.
+    try {
+      work_.reset();
+    } catch (const std::exception&) {
+      store_.discard_connection();
+    }
+  }
+
+  std::vector<common::kafka::TopicPartition> claim(
+      const std::vector<PartitionRange>& ranges) override {
+    std::vector<common::kafka::TopicPartition> fenced;
+    if (ranges.empty()) return fenced;
+    PgArray topics, partitions, firsts;
+    std::map<std::pair<std::string, std::int32_t>, std::int64_t> first_by_partition;
+    for (const auto& r : ranges) {
+      topics.add(std::string_view(r.topic));
+      partitions.add(std::int64_t{r.partition});
+      firsts.add(r.first_offset);
+      first_by_partition[{r.topic, r.partition}] = r.first_offset;
+    }
+    std::string t = topics.finish(), p = partitions.finish(), f = firsts.finish();
+    guarded([&] {
+      work_->exec_prepared("claim_insert", group_, t, p, f);
+      for (const auto& row : work_->exec_prepared("claim_lock", group_, t, p)) {
+        common::kafka::TopicPartition tp{row[0].as<std::string>(), row[1].as<std::int32_t>(),
+                                         row[2].as<std::int64_t>()};
+        if (tp.offset > first_by_partition[{tp.topic, tp.partition}]) fenced.push_back(tp);
+      }
+    });
+    return fenced;
+  }
+
+  void lock_cascades(bool exclusive) override {
+    guarded([&] {
+      work_->exec_prepared(exclusive ? "lock_exclusive" : "lock_shared", kCascadeLockKey);
+    });
+  }
+
+  std::unordered_set<std::string> known_event_ids(
+      const std::vector<std::string>& event_ids) override {
+    std::unordered_set<std::string> known;
+    if (event_ids.empty()) return known;
+    PgArray ids;
+    for (const auto& id : event_ids)
+      ids.add(std::string_view(id));
+    guarded([&] {
+      for (const auto& row : work_->exec_prepared("known_event_ids", ids.finish()))
+        known.insert(row[0].as<std::string>());
+    });
+    return known;
+  }
+
+  std::vector<std::size_t> apply(std::span<const InboundEvent> events,
+                                 const apply::EffectPlan& plan) override {
+    std::vector<std::size_t> landed;
+    if (plan.empty()) return landed;
+    guarded([&] {
+      work_->exec("savepoint clerk_mirror_apply");
+      try {
+        write_users(events, plan.user_fields, landed);
+        write_organizations(events, plan.organization_fields, landed);
+        write_deletions("delete_users", events, plan.user_deletions, landed);
+        write_deletions("delete_organizations", events, plan.organization_deletions, landed);
+        if (plan.deletes_parents()) cascade(events, plan);
+        write_memberships(events, plan.membership_fields, landed);
+        write_membership_deletions(events, plan.membership_deletions, landed);
+      } catch (const pqxx::sql_error& e) {
+        // Keep the transaction usable for the caller's next, smaller attempt.
+        if (!e.sqlstate().empty()) work_->exec("rollback to savepoint clerk_mirror_apply");
+        throw;
+      }
+      work_->exec("release savepoint clerk_mirror_apply");
+    });
+    return landed;
+  }
+
+  void record(std::span<const InboundEvent> events,
+              std::span<const apply::Outcome> outcomes) override {
+    if (events.empty()) return;
+    PgArray topic, partition, offset, event_id, event_type, entity_type, entity_id, version,
+        outcome, source, attempt;
+    struct Ignored {
+      std::int64_t count = 0;
+      std::string last_event_id;
+    };
+    std::map<std::string, Ignored> ignored;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const auto& e = events[i];
+      topic.add(std::string_view(e.record.topic));
+      partition.add(std::int64_t{e.record.partition});
+      offset.add(e.record.offset);
+      event_id.add(std::string_view(e.event_id));
+      event_type.add(std::string_view(e.event_type));
+      if (e.status == apply::InboundStatus::kMirrored) {
+        entity_type.add(common::events::to_string(e.decoded.route.kind));
+        entity_id.add(std::string_view(e.decoded.entity_id));
+        version.add(e.version());
+      } else {
+        entity_type.add_null();
+        entity_id.add_null();
+        version.add_null();
+      }
+      outcome.add(apply::to_string(outcomes[i]));
+      source.add(std::string_view(e.source));
+      attempt.add(std::int64_t{e.attempt});
+      if (outcomes[i] == apply::Outcome::kIgnored) {
+        auto& entry = ignored[e.event_type];
+        ++entry.count;
+        entry.last_event_id = e.event_id;
+      }
+    }
+    guarded([&] {
+      work_->exec_prepared("record_audit", topic.finish(), partition.finish(), offset.finish(),
+                           event_id.finish(), event_type.finish(), entity_type.finish(),
+                           entity_id.finish(), version.finish(), outcome.finish(), source.finish(),
+                           attempt.finish(), group_);
+      if (ignored.empty()) return;
+      PgArray types, counts, last_ids;
+      for (const auto& [type, entry] : ignored) {
+        types.add(std::string_view(type));
+        counts.add(entry.count);
+        last_ids.add(std::string_view(entry.last_event_id));
+      }
+      work_->exec_prepared("record_ignored", types.finish(), counts.finish(), last_ids.finish());
+    });
+  }
+
+  void store_offsets(const std::vector<PartitionRange>& ranges) override {
+    if (ranges.empty()) return;
+    PgArray topics, partitions, nexts;
+    for (const auto& r : ranges) {
+      topics.add(std::string_view(r.topic));
+      partitions.add(std::int64_t{r.partition});
+      nexts.add(r.next_offset);
+    }
+    guarded([&] {
+      work_->exec_prepared("store_offsets", group_, topics.finish(), partitions.finish(),
+                           nexts.finish());
+    });
+  }
+
+  void commit() override {
+    guarded([&] { work_->commit(); });
+  }
+
+ private:
+  template <typename Body>
+  void guarded(Body&& body) {
+    try {
+      translate_errors(body);
+    } catch (const StoreError& e) {
+      const auto& state = e.sqlstate();
+      if (e.failure() != StoreFailure::kStatement || state.rfind("08", 0) == 0 ||
+          state.rfind("57", 0) == 0) {
+        store_.discard_connection();
+      }
+      throw;
+    }
+  }
+
+  void write_users(std::span<const InboundEvent> events, const std::vector<std::size_t>& winners,
+                   std::vector<std::size_t>& landed) {
+    if (winners.empty()) return;
+    PgArray id, created, updated, sign_in, first, last, username, image, external, email, phone,
+        email_id, phone_id, banned, locked, payload, version, ts, eid;
+    payload.reserve(winners.size() * 1024);
+    Landing landing;
+    for (std::size_t index : winners) {
+      const auto& e = events[index];
+      const auto& f = std::get<UserFields>(e.decoded.fields);
+      auto key = e.fields_key();
+      landing.expect(e.decoded.entity_id, index);
+      id.add(std::string_view(e.decoded.entity_id));
+      created.add(f.created_at_ms);
+      updated.add(f.updated_at_ms);
+      sign_in.add(f.last_sign_in_at_ms);
+      first.add(f.first_name);
+      last.add(f.last_name);
+      username.add(f.username);
+      image.add(f.image_url);
+      external.add(f.external_id);
+      email.add(f.primary_email_address);
+      phone.add(f.primary_phone_number);
+      email_id.add(f.primary_email_address_id);
+      phone_id.add(f.primary_phone_number_id);
+      banned.add(f.banned);
+      locked.add(f.locked);
+      payload.add(std::string_view(e.decoded.data_json));
+      version.add(key.version);
+      ts.add(key.event_ts);
+      eid.add(std::string_view(key.event_id));
+    }
+    auto rows = work_->exec_prepared(
+        "upsert_users", id.finish(), created.finish(), updated.finish(), sign_in.finish(),
+        first.finish(), last.finish(), username.finish(), image.finish(), external.finish(),
+        email.finish(), phone.finish(), email_id.finish(), phone_id.finish(), banned.finish(),
+        locked.finish(), payload.finish(), version.finish(), ts.finish(), eid.finish());
+    landing.collect(rows, landed);
+  }
+
+  void write_organizations(std::span<const InboundEvent> events,
+                           const std::vector<std::size_t>& winners,
+                           std::vector<std::size_t>& landed) {
+    if (winners.empty()) return;
+    PgArray id, created, updated, name, slug, image, created_by, members, max_members, admin_delete,
+        payload, version, ts, eid;
+    payload.reserve(winners.size() * 512);
+    Landing landing;
+    for (std::size_t index : winners) {
+      const auto& e = events[index];
+      const auto& f = std::get<OrganizationFields>(e.decoded.fields);
+      auto key = e.fields_key();
+      landing.expect(e.decoded.entity_id, index);
+      id.add(std::string_view(e.decoded.entity_id));
+      created.add(f.created_at_ms);
+      updated.add(f.updated_at_ms);
+      name.add(f.name);
+      slug.add(f.slug);
+      image.add(f.image_url);
+      created_by.add(f.created_by);
+      members.add(f.members_count);
+      max_members.add(f.max_allowed_memberships);
+      admin_delete.add(f.admin_delete_enabled);
+      payload.add(std::string_view(e.decoded.data_json));
+      version.add(key.version);
+      ts.add(key.event_ts);
+      eid.add(std::string_view(key.event_id));
+    }
+    auto rows = work_->exec_prepared(
+        "upsert_organizations", id.finish(), created.finish(), updated.finish(), name.finish(),
+        slug.finish(), image.finish(), created_by.finish(), members.finish(), max_members.finish(),
+        admin_delete.finish(), payload.finish(), version.finish(), ts.finish(), eid.finish());
+    landing.collect(rows, landed);
+  }
+
+  void write_memberships(std::span<const InboundEvent> events,
+                         const std::vector<std::size_t>& winners,
+                         std::vector<std::size_t>& landed) {
+    if (winners.empty()) return;
+    PgArray id, created, updated, org, user, role, role_name, payload, version, ts, eid;
+    payload.reserve(winners.size() * 768);
+    Landing landing;
+    for (std::size_t index : winners) {
+      const auto& e = events[index];
+      const auto& f = std::get<MembershipFields>(e.decoded.fields);
+      auto key = e.fields_key();
+      landing.expect(e.decoded.entity_id, index);
+      id.add(std::string_view(e.decoded.entity_id));
+      created.add(f.created_at_ms);
+      updated.add(f.updated_at_ms);
+      org.add(std::string_view(f.organization_id));
+      user.add(std::string_view(f.user_id));
+      role.add(f.role);
+      role_name.add(f.role_name);
+      payload.add(std::string_view(e.decoded.data_json));
+      version.add(key.version);
+      ts.add(key.event_ts);
+      eid.add(std::string_view(key.event_id));
+    }
+    auto rows =
+        work_->exec_prepared("upsert_memberships", id.finish(), created.finish(), updated.finish(),
+                             org.finish(), user.finish(), role.finish(), role_name.finish(),
+                             payload.finish(), version.finish(), ts.finish(), eid.finish());
+    landing.collect(rows, landed);
+  }
+
+  void write_deletions(const char* statement, std::span<const InboundEvent> events,
+                       const std::vector<std::size_t>& winners, std::vector<std::size_t>& landed) {
+    if (winners.empty()) return;
+    PgArray id, version, ts, eid;
+    Landing landing;
+    for (std::size_t index : winners) {
+      const auto& e = events[index];
+      auto key = e.deletion_key();
+      landing.expect(e.decoded.entity_id, index);
+      id.add(std::string_view(e.decoded.entity_id));
+      version.add(key.version);
+      ts.add(key.event_ts);
+      eid.add(std::string_view(key.event_id));
+    }
+    auto rows =
+        work_->exec_prepared(statement, id.finish(), version.finish(), ts.finish(), eid.finish());
+    landing.collect(rows, landed);
+  }
+
+  void write_membership_deletions(std::span<const InboundEvent> events,
+                                  const std::vector<std::size_t>& winners,
+                                  std::vector<std::size_t>& landed) {
+    if (winners.empty()) return;
+    PgArray id, org, user, version, ts, eid;
+    Landing landing;
+    for (std::size_t index : winners) {
+      const auto& e = events[index];
+      const auto& f = std::get<MembershipFields>(e.decoded.fields);
+      auto key = e.deletion_key();
+      landing.expect(e.decoded.entity_id, index);
+      id.add(std::string_view(e.decoded.entity_id));
+      org.add(std::string_view(f.organization_id));
+      user.add(std::string_view(f.user_id));
+      version.add(key.version);
+      ts.add(key.event_ts);
+      eid.add(std::string_view(key.event_id));
+    }
+    auto rows = work_->exec_prepared("delete_memberships", id.finish(), org.finish(), user.finish(),
+                                     version.finish(), ts.finish(), eid.finish());
+    landing.collect(rows, landed);
+  }
+
+  void cascade(std::span<const InboundEvent> events, const apply::EffectPlan& plan) {
+    PgArray users, organizations;
+    for (std::size_t index : plan.user_deletions)
+      users.add(std::string_view(events[index].decoded.entity_id));
+    for (std::size_t index : plan.organization_deletions)
+      organizations.add(std::string_view(events[index].decoded.entity_id));
+    work_->exec_prepared("cascade_memberships", users.finish(), organizations.finish());
+  }
+
+  PgMirrorStore& store_;
+  const std::string& group_;
+  std::unique_ptr<pqxx::work> work_;
+};
+
+}  // namespace
+
+PgMirrorStore::PgMirrorStore(std::string database_url, std::string consumer_group,
+                             common::logging::Logger& logger)
+    : conninfo_(with_session_options(database_url, "clerk-mirror worker", std::chrono::seconds(5))),
+      consumer_group_(std::move(consumer_group)),
+      logger_(logger) {}
+
+PgMirrorStore::~PgMirrorStore() = default;
+
+void PgMirrorStore::discard_connection() {
+  connection_.reset();
+}
+
+PgConnection& PgMirrorStore::connection() {
+  if (connection_ && !connection_->connection->is_open()) connection_.reset();
+  if (!connection_) {
+    auto fresh = std::make_unique<PgConnection>(PgConnection{open_connection(conninfo_)});
+    translate_errors([&] {
+      for (const auto& [name, text] : kStatements)
+        fresh->connection->prepare(name, text);
+    });
+    connection_ = std::move(fresh);
+    logger_.info("database connected", {{"backend_pid", connection_->connection->backendpid()}});
+  }
+  return *connection_;
+}
+
+std::unique_ptr<MirrorTransaction> PgMirrorStore::begin() {
+  return std::make_unique<PgMirrorTransaction>(*this, *connection().connection, consumer_group_);
+}
+
+std::vector<common::kafka::TopicPartition> PgMirrorStore::load_offsets(
+    const std::vector<common::kafka::TopicPartition>& partitions) {
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> stored;
+  pqxx::connection& conn = *connection().connection;
+  try {
+    translate_errors([&] {
+      pqxx::read_transaction tx(conn);
+      for (const auto& row : tx.exec_prepared("load_offsets", consumer_group_))
+        stored[{row[0].as<std::string>(), row[1].as<std::int32_t>()}] = row[2].as<std::int64_t>();
+    });
+  } catch (const StoreError&) {
+    discard_connection();
+    throw;
+  }
+  std::vector<common::kafka::TopicPartition> out;
+  for (const auto& tp : partitions) {
+    auto it = stored.find({tp.topic, tp.partition});
+    out.push_back({tp.topic, tp.partition, it != stored.end() ? it->second : -2});
+  }
+  return out;
+}
+
+std::int64_t PgMirrorStore::prune_audit(std::chrono::hours retention, std::int64_t limit) {
+  std::int64_t deleted = 0;
+  pqxx::connection& conn = *connection().connection;
+  try {
+    translate_errors([&] {
+      pqxx::work tx(conn);
+      deleted = static_cast<std::int64_t>(
+          tx.exec_prepared("prune_audit", static_cast<int>(retention.count()), limit)
+              .affected_rows());
+      tx.commit();
+    });
+  } catch (const StoreError&) {
+    discard_connection();
+    throw;
+  }
+  return deleted;
+}
+
+MirrorSummary PgMirrorStore::summarize() {
+  MirrorSummary summary;
+  pqxx::connection& conn = *connection().connection;
+  translate_errors([&] {
+    pqxx::read_transaction tx(conn);
+    for (const auto& row :
+         tx.exec("select 'users', count(*), count(deleted_at) from clerk.users "
+                 "union all select 'organizations', count(*), count(deleted_at) "
+                 "from clerk.organizations "
+                 "union all select 'organization_memberships', count(*), count(deleted_at) "
+                 "from clerk.organization_memberships")) {
+      summary.tables.push_back(
+          {row[0].as<std::string>(), row[1].as<std::int64_t>(), row[2].as<std::int64_t>()});
+    }
+    for (const auto& row :
+         tx.exec("select consumer_group, topic, partition, next_offset, "
+                 "updated_at::text from clerk.consumer_offsets order by 1, 2, 3")) {
+      summary.offsets.push_back(
+          {{row[1].as<std::string>(), row[2].as<std::int32_t>(), row[3].as<std::int64_t>()},
+           row[0].as<std::string>()});
+      auto at = row[4].as<std::string>();
+      if (at > summary.last_applied_at) summary.last_applied_at = at;
+    }
+    for (const auto& row :
+         tx.exec("select outcome, count(*) from clerk.applied_events group by 1 order by 1")) {
+      summary.outcomes.push_back({row[0].as<std::string>(), row[1].as<std::int64_t>()});
+    }
+  });
+  return summary;
+}
+
+struct PgReadiness::Impl {
+  std::string conninfo;
+  std::mutex mutex;
+  std::unique_ptr<pqxx::connection> connection;
+};
+
+PgReadiness::PgReadiness(std::string database_url) : impl_(std::make_unique<Impl>()) {
+  impl_->conninfo =
+      with_session_options(database_url, "clerk-mirror readiness", std::chrono::seconds(2));
+}
+
+PgReadiness::~PgReadiness() = default;
+
+bool PgReadiness::ping() {
+  std::lock_guard lock(impl_->mutex);
+  try {
+    if (!impl_->connection || !impl_->connection->is_open()) {
+      impl_->connection = std::make_unique<pqxx::connection>(impl_->conninfo);
+    }
+    pqxx::nontransaction tx(*impl_->connection);
+    tx.exec("select 1");
+    return true;
+  } catch (const std::exception&) {
+    impl_->connection.reset();
+    return false;
+  }
+}
+
+}  // namespace worker::store
