@@ -6,9 +6,9 @@
 #include <set>
 
 #include "common/events/event_contract.hpp"
-#include "support/clerk_events.hpp"
 #include "worker/apply/inbound_event.hpp"
 #include "worker/store/store_error.hpp"
+#include "worker/support/clerk_events.hpp"
 
 using namespace worker::apply;
 

@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "support/clerk_events.hpp"
+#include "worker/support/clerk_events.hpp"
 
 using namespace common::events;
 

@@ -2,8 +2,8 @@
 #include <memory>
 #include <pqxx/pqxx>
 
-#include "support/child_process.hpp"
-#include "support/scratch_database.hpp"
+#include "worker/support/child_process.hpp"
+#include "worker/support/scratch_database.hpp"
 
 namespace {
 
