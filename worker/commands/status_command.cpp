@@ -5,6 +5,7 @@
 #include "worker/commands/command.hpp"
 #include "worker/store/pg_mirror_store.hpp"
 #include "worker/store/store_error.hpp"
+#include "worker/sync/sync_commands.hpp"
 
 namespace worker::commands {
 namespace {
@@ -56,7 +57,7 @@ int run_status(const CommandContext& context) {
     out +=
         "},\"last_commit_at\":" +
         (summary.last_applied_at.empty() ? std::string("null") : quoted(summary.last_applied_at)) +
-        "}\n";
+        ",\"sync_runs\":" + worker::sync::sync_runs_json(url) + "}\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;
   } catch (const store::StoreError& e) {
