@@ -91,8 +91,13 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   asio::any_io_executor executor() { return socket_.get_executor(); }
 
   /// Graceful stop: idle connections close now; busy ones answer with Connection: close.
+  /// A request already waiting in the socket counts as busy: it was sent before we
+  /// stopped, so it is answered rather than cut off.
   void drain() {
-    if (phase_ == Phase::kIdle || (phase_ == Phase::kHead && !received_)) close();
+    if (phase_ != Phase::kIdle && !(phase_ == Phase::kHead && !received_)) return;
+    error_code ec;
+    if (socket_.available(ec) > 0 && !ec) return;
+    close();
   }
 
  private:
