@@ -42,6 +42,8 @@ Environment (flags override: --kafka-brokers sets KAFKA_BROKERS):
   DATABASE_URL                  postgresql://... (required)
   ADMIN_LISTEN                  host:port of /healthz /readyz /metrics (127.0.0.1:9090)
   WORKER_GROUP_ID               consumer group (clerk-mirror-worker)
+  WORKER_GROUP_INSTANCE_ID      static membership id (group.instance.id): a restart
+                                with the same id resumes without a rebalance (unset)
   WORKER_NAME                   name in dead-letter headers (<hostname>:<pid>)
   WORKER_BATCH_MAX_EVENTS       events per transaction at most (5000)
   WORKER_BATCH_MAX_WAIT_MS      wait for a batch to fill at most (50)
@@ -172,6 +174,9 @@ int run_worker(const CommandContext& context) {
   consumer_settings.extra["session.timeout.ms"] = std::to_string(config.session_timeout.count());
   consumer_settings.extra["heartbeat.interval.ms"] =
       std::to_string(std::max<std::int64_t>(500, config.session_timeout.count() / 10));
+  if (!config.group_instance_id.empty()) {
+    consumer_settings.extra["group.instance.id"] = config.group_instance_id;
+  }
   int result = 0;
   try {
     common::kafka::KafkaConsumer consumer(consumer_settings, logger, &loop);

@@ -25,6 +25,7 @@ std::vector<std::string> worker_config_variables() {
           "ADMIN_LISTEN",
           "ADMIN_TOKEN",
           "WORKER_GROUP_ID",
+          "WORKER_GROUP_INSTANCE_ID",
           "WORKER_NAME",
           "WORKER_BATCH_MAX_EVENTS",
           "WORKER_BATCH_MAX_WAIT_MS",
@@ -69,6 +70,7 @@ WorkerConfig read_worker_config(common::config::EnvReader& env) {
   c.admin_listen = env.listen_address("ADMIN_LISTEN", "127.0.0.1:9090");
   c.group_id = env.string("WORKER_GROUP_ID", "clerk-mirror-worker");
   if (c.group_id.empty()) env.fail("WORKER_GROUP_ID", "is empty");
+  c.group_instance_id = env.string("WORKER_GROUP_INSTANCE_ID", "");
   c.worker_name = env.string("WORKER_NAME", default_worker_name());
   c.batch_max_events =
       static_cast<std::size_t>(env.integer("WORKER_BATCH_MAX_EVENTS", 5000, 1, 100000));

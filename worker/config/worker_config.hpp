@@ -22,7 +22,11 @@ struct WorkerConfig {
   std::string database_url;  ///< DATABASE_URL (required)
   std::string admin_listen;  ///< ADMIN_LISTEN, default 127.0.0.1:9090 (port 0: any free port)
   std::string group_id;      ///< WORKER_GROUP_ID, default clerk-mirror-worker
-  std::string worker_name;   ///< WORKER_NAME, default <hostname>:<pid>; in dead-letter headers
+  /// WORKER_GROUP_INSTANCE_ID: static group membership (group.instance.id); a
+  /// restarted worker with the same id takes its partitions back without a
+  /// rebalance. Empty (default): dynamic membership.
+  std::string group_instance_id;
+  std::string worker_name;  ///< WORKER_NAME, default <hostname>:<pid>; in dead-letter headers
   std::size_t batch_max_events = 5000;               ///< WORKER_BATCH_MAX_EVENTS
   std::chrono::milliseconds batch_max_wait{50};      ///< WORKER_BATCH_MAX_WAIT_MS
   std::chrono::milliseconds session_timeout{10000};  ///< WORKER_SESSION_TIMEOUT_MS (group)

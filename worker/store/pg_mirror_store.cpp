@@ -404,12 +404,9 @@ PgMirrorStore::PgMirrorStore(std::string database_url, std::string consumer_grou
 
 PgMirrorStore::~PgMirrorStore() = default;
 
-void PgMirrorStore::discard_connection() {
-  connection_.reset();
-}
-
 PgConnection& PgMirrorStore::connection() {
-  if (connection_ && !connection_->connection->is_open()) connection_.reset();
+  if (connection_ && (discard_ || !connection_->connection->is_open())) connection_.reset();
+  discard_ = false;
   if (!connection_) {
     auto fresh = std::make_unique<PgConnection>(PgConnection{open_connection(conninfo_)});
     translate_errors([&] {

@@ -33,8 +33,9 @@ class PgMirrorStore : public MirrorStore {
   /// Read-only summary for `clerk-mirror status`.
   MirrorSummary summarize();
 
-  /// Marks the connection for replacement (after a connection-level failure).
-  void discard_connection();
+  /// Marks the connection for replacement (after a connection-level failure); it
+  /// is closed on the next begin(), once no transaction uses it any more.
+  void discard_connection() { discard_ = true; }
 
  private:
   PgConnection& connection();
@@ -43,6 +44,7 @@ class PgMirrorStore : public MirrorStore {
   std::string consumer_group_;
   common::logging::Logger& logger_;
   std::unique_ptr<PgConnection> connection_;
+  bool discard_ = false;
 };
 
 /// Answers /readyz: can the database be reached right now? Keeps its own
