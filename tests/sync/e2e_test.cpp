@@ -353,8 +353,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "a backfill killed with kill -9 resumes, honouring Retry-After, without re-publishing "
-    "everything",
+    "a backfill stopped, or killed with kill -9, resumes without re-publishing everything and "
+    "honours Retry-After",
     "[e2e]") {
   SyncStack stack;
   constexpr int kUsers = 800;
@@ -364,23 +364,32 @@ TEST_CASE(
   REQUIRE(stack.clerk_mirror({"migrate"}).code == 0);
   stack.api().set_latency(25ms);
 
-  auto first =
-      stack.start({"backfill", "--users"}, {{"CLERK_API_PAGE_SIZE", std::to_string(kPage)}});
-  REQUIRE(wait_until([&] { return stack.api().list_requests() >= 15 || !first->running(); }, 60s,
+  const std::map<std::string, std::string> pages{{"CLERK_API_PAGE_SIZE", std::to_string(kPage)}};
+
+  // SIGTERM: the run stops at once, says so, and keeps its checkpoint.
+  auto stopped = stack.start({"backfill", "--users"}, pages);
+  REQUIRE(wait_until([&] { return stack.api().list_requests() >= 5 || !stopped->running(); }, 60s,
                      10ms));
-  first->signal(SIGKILL);
-  CHECK(first->wait() == 128 + SIGKILL);
-  int served_before = stack.api().list_requests();
-  REQUIRE(served_before < kUsers / kPage);
+  stopped->signal(SIGTERM);
+  REQUIRE(stopped->wait_for(10s));
+  CHECK(stopped->wait() == 130);
+  CHECK_THAT(stopped->out(), Catch::Contains("interrupted"));
+
+  // kill -9: nothing gets a chance to clean up; the checkpoint is all there is.
+  auto killed = stack.start({"backfill", "--users"}, pages);
+  REQUIRE(wait_until([&] { return stack.api().list_requests() >= 15 || !killed->running(); }, 60s,
+                     10ms));
+  killed->signal(SIGKILL);
+  CHECK(killed->wait() == 128 + SIGKILL);
+  REQUIRE(stack.api().list_requests() < kUsers / kPage);
 
   // The restarted run is throttled once: nothing may reach the API before the pause ends.
   stack.api().set_latency(0ms);
   stack.api().inject({"/v1/users", 429, "1", 1});
-  auto second =
-      stack.clerk_mirror({"backfill", "--users"}, {{"CLERK_API_PAGE_SIZE", std::to_string(kPage)}});
-  INFO(second.err);
-  REQUIRE(second.code == 0);
-  CHECK_THAT(second.out, Catch::Contains("resumed from run 1"));
+  auto last = stack.clerk_mirror({"backfill", "--users"}, pages);
+  INFO(last.err);
+  REQUIRE(last.code == 0);
+  CHECK_THAT(last.out, Catch::Contains("resumed from run 2"));
 
   auto log = stack.api().requests();
   auto throttled =
@@ -398,11 +407,12 @@ TEST_CASE(
     ids.insert(r.key);
   }
   CHECK(ids.size() == kUsers);
-  // At most the page in flight when the first run was killed is published twice.
+  // At most the page in flight when each run stopped is published twice.
   CHECK(backfill_records <= kUsers + 2 * kPage);
   CHECK(backfill_records >= kUsers);
 
   auto status = stack.clerk_mirror({"status"});
   CHECK_THAT(status.out, Catch::Contains("\"status\":\"interrupted\"") &&
-                             Catch::Contains("\"resumed_from\":1"));
+                             Catch::Contains("\"resumed_from\":1") &&
+                             Catch::Contains("\"resumed_from\":2"));
 }

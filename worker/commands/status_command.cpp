@@ -13,8 +13,9 @@ namespace {
 constexpr std::string_view kUsage = R"(Usage: clerk-mirror status [--database-url URL]
 
 Prints, as one JSON object, what the mirror holds: rows and deleted rows per
-table, the stored offsets of every consumer group, audit-trail rows by outcome
-and the time of the last commit. Read-only.
+table, the stored offsets of every consumer group, audit-trail rows by outcome,
+the time of the last commit, and the newest backfill, reconcile and sync runs
+("sync_runs"). Read-only.
 
 Environment: DATABASE_URL (required).
 )";

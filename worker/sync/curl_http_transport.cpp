@@ -50,9 +50,21 @@ std::size_t read_header(char* data, std::size_t size, std::size_t count, void* u
 
 struct CurlHttpTransport::Impl {
   CURL* handle = nullptr;
+  std::function<bool()> cancelled;
 };
 
-CurlHttpTransport::CurlHttpTransport() : impl_(std::make_unique<Impl>()) {
+namespace {
+
+int check_cancelled(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto& cancelled = static_cast<CurlHttpTransport::Impl*>(user)->cancelled;
+  return cancelled && cancelled() ? 1 : 0;
+}
+
+}  // namespace
+
+CurlHttpTransport::CurlHttpTransport(std::function<bool()> cancelled)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->cancelled = std::move(cancelled);
   std::call_once(curl_initialised, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   impl_->handle = curl_easy_init();
   if (impl_->handle == nullptr) throw std::runtime_error("curl_easy_init failed");
@@ -83,6 +95,11 @@ HttpResponse CurlHttpTransport::get(const std::string& url, const std::vector<st
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, read_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &response.retry_after);
+  if (impl_->cancelled) {
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, check_cancelled);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, impl_.get());
+  }
   CURLcode code = curl_easy_perform(h);
   curl_slist_free_all(list);
   // Never keep the Authorization header on the reused handle longer than needed.

@@ -43,6 +43,7 @@ struct Wiring {
                                                  kDeliveryTimeout},
                  logger),
         publisher(producer, config.kafka_topic, kDeliveryTimeout),
+        transport([&stop] { return stop.stop_requested(); }),
         api(config.api, transport, clock, logger),
         progress(isatty(fileno(stderr)) ? stderr : nullptr, logger, clock,
                  config.progress_interval) {}
