@@ -147,12 +147,14 @@ TEST_CASE("backfill takes every entity that existed throughout, while pages shif
   std::set<std::string> deleted;
   auto initial = h.api.data().users();
   h.api.on_list([&](const std::string& path, int n) {
-    if (path != "/v1/users" || n < 2) return;
-    // Each page: two new users at the front, three deleted among the first pages.
+    if (path != "/v1/users" || n < 2 || n > 6) return;
+    // Before pages 2 to 6: two new users at the front, five deleted among the
+    // first pages (a net shift back of three, more than the overlap: the cursor
+    // must step back).
     h.api.data().add_user();
     h.api.data().add_user();
     auto users = h.api.data().users();
-    for (int k = 0; k < 3 && users.size() > 10; ++k) {
+    for (int k = 0; k < 5 && users.size() > 10; ++k) {
       const auto& victim = users[static_cast<std::size_t>(5 + k)];
       if (victim.id.rfind("user_", 0) == 0 && deleted.insert(victim.id).second)
         h.api.data().delete_user(victim.id);
@@ -168,6 +170,7 @@ TEST_CASE("backfill takes every entity that existed throughout, while pages shif
   }
   // No entity was published twice.
   CHECK(ids.size() == h.publisher.published.size());
+  CHECK(initial.size() - deleted.size() >= 30);
 }
 
 TEST_CASE("a dry-run backfill counts and publishes nothing", "[unit]") {
