@@ -130,19 +130,47 @@ TEST_CASE("failure copies keep the record and say why and where it came from", "
   CHECK(attempts == 1);
 }
 
-TEST_CASE("array literals quote and escape every element", "[unit]") {
-  worker::store::PgArray a;
-  a.add(std::string_view("plain"));
-  a.add(std::string_view("with \"quotes\" and \\ backslash, {braces}"));
-  a.add_null();
-  a.add(std::string_view(""));
-  a.add(std::string_view("NULL"));
-  CHECK(a.finish() == R"({"plain","with \"quotes\" and \\ backslash, {braces}",NULL,"","NULL"})");
-  a.add(std::int64_t{-5});
-  a.add(true);
-  a.add(std::optional<std::int64_t>{});
-  CHECK(a.finish() == "{-5,t,NULL}");
-  CHECK(a.finish() == "{}");
+TEST_CASE("arrays are encoded in PostgreSQL's binary array format", "[unit]") {
+  using worker::store::PgArray;
+  using worker::store::PgElement;
+  auto u32 = [](const std::string& b, std::size_t at) {
+    return (static_cast<unsigned>(static_cast<unsigned char>(b[at])) << 24) |
+           (static_cast<unsigned>(static_cast<unsigned char>(b[at + 1])) << 16) |
+           (static_cast<unsigned>(static_cast<unsigned char>(b[at + 2])) << 8) |
+           static_cast<unsigned>(static_cast<unsigned char>(b[at + 3]));
+  };
+  PgArray text(PgElement::kText);
+  text.add(std::string_view("a\"{"));
+  text.add_null();
+  text.add(std::string_view(""));
+  auto bytes = text.finish();
+  CHECK(u32(bytes, 0) == 1);   // dimensions
+  CHECK(u32(bytes, 4) == 1);   // has nulls
+  CHECK(u32(bytes, 8) == 25);  // text
+  CHECK(u32(bytes, 12) == 3);  // length
+  CHECK(u32(bytes, 16) == 1);  // lower bound
+  CHECK(u32(bytes, 20) == 3);
+  CHECK(bytes.substr(24, 3) == "a\"{");
+  CHECK(u32(bytes, 27) == 0xffffffffu);
+  CHECK(u32(bytes, 31) == 0);
+  CHECK(bytes.size() == 35);
+
+  PgArray numbers(PgElement::kInt8);
+  numbers.add(std::int64_t{-2});
+  bytes = numbers.finish();
+  CHECK(u32(bytes, 4) == 0);
+  CHECK(u32(bytes, 8) == 20);
+  CHECK(u32(bytes, 20) == 8);
+  CHECK(u32(bytes, 24) == 0xffffffffu);
+  CHECK(u32(bytes, 28) == 0xfffffffeu);
+  CHECK(numbers.finish().size() == 12);  // empty: no dimensions
+
+  PgArray flags(PgElement::kBool);
+  flags.add(true);
+  CHECK(flags.finish().back() == '\1');
+  PgArray small(PgElement::kInt4);
+  CHECK_THROWS(small.add(std::int64_t{1} << 40));
+  CHECK_THROWS(flags.add(std::string_view("x")));
 }
 
 TEST_CASE("retry delays parse from milliseconds lists", "[unit]") {

@@ -11,6 +11,7 @@
 #include "worker/observe/worker_metrics.hpp"
 #include "worker/retry/retry_policy.hpp"
 #include "worker/store/migration.hpp"
+#include "worker/store/pg_array.hpp"
 #include "worker/store/pg_migrator.hpp"
 #include "worker/store/pg_mirror_store.hpp"
 #include "worker/support/mirror_model.hpp"
@@ -128,6 +129,33 @@ pqxx::row one(const std::string& url, const std::string& sql) {
 constexpr std::int64_t T = 1700000000000;
 
 }  // namespace
+
+TEST_CASE("binary array parameters arrive intact", "[postgres]") {
+  worker_test::ScratchDatabase db;
+  store::PgArray texts(store::PgElement::kText);
+  std::vector<std::string> values{"plain", "quote \" backslash \\ {brace}, comma", "", "NULL",
+                                  "caf\xc3\xa9 \xe2\x9c\x93"};
+  for (const auto& v : values)
+    texts.add(std::string_view(v));
+  texts.add_null();
+  std::string bytes = texts.finish();
+  pqxx::connection conn(db.url());
+  conn.prepare("spread", "select v from unnest($1::text[]) with ordinality as u(v, n) order by n");
+  pqxx::nontransaction tx(conn);
+  auto rows = tx.exec_prepared("spread", pqxx::binarystring(bytes.data(), bytes.size()));
+  REQUIRE(rows.size() == values.size() + 1);
+  for (std::size_t i = 0; i < values.size(); ++i)
+    CHECK(rows[static_cast<int>(i)][0].as<std::string>() == values[i]);
+  CHECK(rows[static_cast<int>(values.size())][0].is_null());
+  store::PgArray numbers(store::PgElement::kInt8);
+  numbers.add(std::int64_t{-1700000000123});
+  numbers.add_null();
+  std::string nbytes = numbers.finish();
+  conn.prepare("sum", "select sum(v), count(*) from unnest($1::bigint[]) v");
+  auto sum = tx.exec_prepared1("sum", pqxx::binarystring(nbytes.data(), nbytes.size()));
+  CHECK(sum[0].as<std::int64_t>() == -1700000000123);
+  CHECK(sum[1].as<int>() == 2);
+}
 
 TEST_CASE("a write lands only when it wins the total order", "[postgres]") {
   worker_test::ScratchDatabase db;

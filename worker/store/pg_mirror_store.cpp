@@ -48,6 +48,25 @@ const std::pair<const char*, std::string> kStatements[] = {
     {"prune_audit", sql::kPruneAudit},
 };
 
+/// A finished array as a binary statement parameter.
+pqxx::binarystring binary(PgArray& array) {
+  std::string bytes = array.finish();
+  return pqxx::binarystring(bytes.data(), bytes.size());
+}
+
+PgArray text_array() {
+  return PgArray(PgElement::kText);
+}
+PgArray int8_array() {
+  return PgArray(PgElement::kInt8);
+}
+PgArray int4_array() {
+  return PgArray(PgElement::kInt4);
+}
+PgArray bool_array() {
+  return PgArray(PgElement::kBool);
+}
+
 /// Maps the ids a RETURNING clause gives back to the events that wrote them.
 class Landing {
  public:
@@ -84,7 +103,7 @@ class PgMirrorTransaction : public MirrorTransaction {
       const std::vector<PartitionRange>& ranges) override {
     std::vector<common::kafka::TopicPartition> fenced;
     if (ranges.empty()) return fenced;
-    PgArray topics, partitions, firsts;
+    PgArray topics = text_array(), partitions = int4_array(), firsts = int8_array();
     std::map<std::pair<std::string, std::int32_t>, std::int64_t> first_by_partition;
     for (const auto& r : ranges) {
       topics.add(std::string_view(r.topic));
@@ -92,7 +111,7 @@ class PgMirrorTransaction : public MirrorTransaction {
       firsts.add(r.first_offset);
       first_by_partition[{r.topic, r.partition}] = r.first_offset;
     }
-    std::string t = topics.finish(), p = partitions.finish(), f = firsts.finish();
+    auto t = binary(topics), p = binary(partitions), f = binary(firsts);
     guarded([&] {
       work_->exec_prepared("claim_insert", group_, t, p, f);
       for (const auto& row : work_->exec_prepared("claim_lock", group_, t, p)) {
@@ -114,11 +133,11 @@ class PgMirrorTransaction : public MirrorTransaction {
       const std::vector<std::string>& event_ids) override {
     std::unordered_set<std::string> known;
     if (event_ids.empty()) return known;
-    PgArray ids;
+    PgArray ids = text_array();
     for (const auto& id : event_ids)
       ids.add(std::string_view(id));
     guarded([&] {
-      for (const auto& row : work_->exec_prepared("known_event_ids", ids.finish()))
+      for (const auto& row : work_->exec_prepared("known_event_ids", binary(ids)))
         known.insert(row[0].as<std::string>());
     });
     return known;
@@ -151,8 +170,10 @@ class PgMirrorTransaction : public MirrorTransaction {
   void record(std::span<const InboundEvent> events,
               std::span<const apply::Outcome> outcomes) override {
     if (events.empty()) return;
-    PgArray topic, partition, offset, event_id, event_type, entity_type, entity_id, version,
-        outcome, source, attempt;
+    PgArray topic = text_array(), partition = int4_array(), offset = int8_array(),
+            event_id = text_array(), event_type = text_array(), entity_type = text_array(),
+            entity_id = text_array(), version = int8_array(), outcome = text_array(),
+            source = text_array(), attempt = int4_array();
     struct Ignored {
       std::int64_t count = 0;
       std::string last_event_id;
@@ -184,32 +205,32 @@ class PgMirrorTransaction : public MirrorTransaction {
       }
     }
     guarded([&] {
-      work_->exec_prepared("record_audit", topic.finish(), partition.finish(), offset.finish(),
-                           event_id.finish(), event_type.finish(), entity_type.finish(),
-                           entity_id.finish(), version.finish(), outcome.finish(), source.finish(),
-                           attempt.finish(), group_);
+      work_->exec_prepared("record_audit", binary(topic), binary(partition), binary(offset),
+                           binary(event_id), binary(event_type), binary(entity_type),
+                           binary(entity_id), binary(version), binary(outcome), binary(source),
+                           binary(attempt), group_);
       if (ignored.empty()) return;
-      PgArray types, counts, last_ids;
+      PgArray types = text_array(), counts = int8_array(), last_ids = text_array();
       for (const auto& [type, entry] : ignored) {
         types.add(std::string_view(type));
         counts.add(entry.count);
         last_ids.add(std::string_view(entry.last_event_id));
       }
-      work_->exec_prepared("record_ignored", types.finish(), counts.finish(), last_ids.finish());
+      work_->exec_prepared("record_ignored", binary(types), binary(counts), binary(last_ids));
     });
   }
 
   void store_offsets(const std::vector<PartitionRange>& ranges) override {
     if (ranges.empty()) return;
-    PgArray topics, partitions, nexts;
+    PgArray topics = text_array(), partitions = int4_array(), nexts = int8_array();
     for (const auto& r : ranges) {
       topics.add(std::string_view(r.topic));
       partitions.add(std::int64_t{r.partition});
       nexts.add(r.next_offset);
     }
     guarded([&] {
-      work_->exec_prepared("store_offsets", group_, topics.finish(), partitions.finish(),
-                           nexts.finish());
+      work_->exec_prepared("store_offsets", group_, binary(topics), binary(partitions),
+                           binary(nexts));
     });
   }
 
@@ -235,8 +256,12 @@ class PgMirrorTransaction : public MirrorTransaction {
   void write_users(std::span<const InboundEvent> events, const std::vector<std::size_t>& winners,
                    std::vector<std::size_t>& landed) {
     if (winners.empty()) return;
-    PgArray id, created, updated, sign_in, first, last, username, image, external, email, phone,
-        email_id, phone_id, banned, locked, payload, version, ts, eid;
+    PgArray id = text_array(), created = int8_array(), updated = int8_array(),
+            sign_in = int8_array(), first = text_array(), last = text_array(),
+            username = text_array(), image = text_array(), external = text_array(),
+            email = text_array(), phone = text_array(), email_id = text_array(),
+            phone_id = text_array(), banned = bool_array(), locked = bool_array(),
+            payload = text_array(), version = int8_array(), ts = int8_array(), eid = text_array();
     payload.reserve(winners.size() * 1024);
     Landing landing;
     for (std::size_t index : winners) {
@@ -265,10 +290,10 @@ class PgMirrorTransaction : public MirrorTransaction {
       eid.add(std::string_view(key.event_id));
     }
     auto rows = work_->exec_prepared(
-        "upsert_users", id.finish(), created.finish(), updated.finish(), sign_in.finish(),
-        first.finish(), last.finish(), username.finish(), image.finish(), external.finish(),
-        email.finish(), phone.finish(), email_id.finish(), phone_id.finish(), banned.finish(),
-        locked.finish(), payload.finish(), version.finish(), ts.finish(), eid.finish());
+        "upsert_users", binary(id), binary(created), binary(updated), binary(sign_in),
+        binary(first), binary(last), binary(username), binary(image), binary(external),
+        binary(email), binary(phone), binary(email_id), binary(phone_id), binary(banned),
+        binary(locked), binary(payload), binary(version), binary(ts), binary(eid));
     landing.collect(rows, landed);
   }
 
@@ -276,8 +301,10 @@ class PgMirrorTransaction : public MirrorTransaction {
                            const std::vector<std::size_t>& winners,
                            std::vector<std::size_t>& landed) {
     if (winners.empty()) return;
-    PgArray id, created, updated, name, slug, image, created_by, members, max_members, admin_delete,
-        payload, version, ts, eid;
+    PgArray id = text_array(), created = int8_array(), updated = int8_array(), name = text_array(),
+            slug = text_array(), image = text_array(), created_by = text_array(),
+            members = int8_array(), max_members = int8_array(), admin_delete = bool_array(),
+            payload = text_array(), version = int8_array(), ts = int8_array(), eid = text_array();
     payload.reserve(winners.size() * 512);
     Landing landing;
     for (std::size_t index : winners) {
@@ -301,9 +328,9 @@ class PgMirrorTransaction : public MirrorTransaction {
       eid.add(std::string_view(key.event_id));
     }
     auto rows = work_->exec_prepared(
-        "upsert_organizations", id.finish(), created.finish(), updated.finish(), name.finish(),
-        slug.finish(), image.finish(), created_by.finish(), members.finish(), max_members.finish(),
-        admin_delete.finish(), payload.finish(), version.finish(), ts.finish(), eid.finish());
+        "upsert_organizations", binary(id), binary(created), binary(updated), binary(name),
+        binary(slug), binary(image), binary(created_by), binary(members), binary(max_members),
+        binary(admin_delete), binary(payload), binary(version), binary(ts), binary(eid));
     landing.collect(rows, landed);
   }
 
@@ -311,7 +338,9 @@ class PgMirrorTransaction : public MirrorTransaction {
                          const std::vector<std::size_t>& winners,
                          std::vector<std::size_t>& landed) {
     if (winners.empty()) return;
-    PgArray id, created, updated, org, user, role, role_name, payload, version, ts, eid;
+    PgArray id = text_array(), created = int8_array(), updated = int8_array(), org = text_array(),
+            user = text_array(), role = text_array(), role_name = text_array(),
+            payload = text_array(), version = int8_array(), ts = int8_array(), eid = text_array();
     payload.reserve(winners.size() * 768);
     Landing landing;
     for (std::size_t index : winners) {
@@ -332,16 +361,16 @@ class PgMirrorTransaction : public MirrorTransaction {
       eid.add(std::string_view(key.event_id));
     }
     auto rows =
-        work_->exec_prepared("upsert_memberships", id.finish(), created.finish(), updated.finish(),
-                             org.finish(), user.finish(), role.finish(), role_name.finish(),
-                             payload.finish(), version.finish(), ts.finish(), eid.finish());
+        work_->exec_prepared("upsert_memberships", binary(id), binary(created), binary(updated),
+                             binary(org), binary(user), binary(role), binary(role_name),
+                             binary(payload), binary(version), binary(ts), binary(eid));
     landing.collect(rows, landed);
   }
 
   void write_deletions(const char* statement, std::span<const InboundEvent> events,
                        const std::vector<std::size_t>& winners, std::vector<std::size_t>& landed) {
     if (winners.empty()) return;
-    PgArray id, version, ts, eid;
+    PgArray id = text_array(), version = int8_array(), ts = int8_array(), eid = text_array();
     Landing landing;
     for (std::size_t index : winners) {
       const auto& e = events[index];
@@ -353,7 +382,7 @@ class PgMirrorTransaction : public MirrorTransaction {
       eid.add(std::string_view(key.event_id));
     }
     auto rows =
-        work_->exec_prepared(statement, id.finish(), version.finish(), ts.finish(), eid.finish());
+        work_->exec_prepared(statement, binary(id), binary(version), binary(ts), binary(eid));
     landing.collect(rows, landed);
   }
 
@@ -361,7 +390,8 @@ class PgMirrorTransaction : public MirrorTransaction {
                                   const std::vector<std::size_t>& winners,
                                   std::vector<std::size_t>& landed) {
     if (winners.empty()) return;
-    PgArray id, org, user, version, ts, eid;
+    PgArray id = text_array(), org = text_array(), user = text_array(), version = int8_array(),
+            ts = int8_array(), eid = text_array();
     Landing landing;
     for (std::size_t index : winners) {
       const auto& e = events[index];
@@ -375,18 +405,18 @@ class PgMirrorTransaction : public MirrorTransaction {
       ts.add(key.event_ts);
       eid.add(std::string_view(key.event_id));
     }
-    auto rows = work_->exec_prepared("delete_memberships", id.finish(), org.finish(), user.finish(),
-                                     version.finish(), ts.finish(), eid.finish());
+    auto rows = work_->exec_prepared("delete_memberships", binary(id), binary(org), binary(user),
+                                     binary(version), binary(ts), binary(eid));
     landing.collect(rows, landed);
   }
 
   void cascade(std::span<const InboundEvent> events, const apply::EffectPlan& plan) {
-    PgArray users, organizations;
+    PgArray users = text_array(), organizations = text_array();
     for (std::size_t index : plan.user_deletions)
       users.add(std::string_view(events[index].decoded.entity_id));
     for (std::size_t index : plan.organization_deletions)
       organizations.add(std::string_view(events[index].decoded.entity_id));
-    work_->exec_prepared("cascade_memberships", users.finish(), organizations.finish());
+    work_->exec_prepared("cascade_memberships", binary(users), binary(organizations));
   }
 
   PgMirrorStore& store_;

@@ -2,9 +2,10 @@
 #include <string>
 
 /// The SQL of PgMirrorStore, prepared once per connection. Every batch column is
-/// one array parameter spread with unnest. Entity writes compare keys with row
-/// comparisons on (version, event ts, event id); event ids are COLLATE "C", so
-/// SQL orders them bytewise exactly like worker::apply::OrderKey.
+/// one array parameter spread with unnest. Rows arrive sorted by id (bytewise):
+/// the executor keeps that order, so rows are locked in id order without a sort. Entity writes
+/// compare keys with row comparisons on (version, event ts, event id); event ids are COLLATE "C",
+/// so SQL orders them bytewise exactly like worker::apply::OrderKey.
 namespace worker::store::sql {
 
 inline constexpr const char* kClaimInsert = R"sql(
@@ -65,7 +66,6 @@ from (
          primary_email_address_id, primary_phone_number_id, banned, locked, payload, version,
          event_ts, event_id)
   offset 0) s
-order by s.id
 on conflict (id) do update set
   created_at = excluded.created_at, updated_at = excluded.updated_at,
   last_sign_in_at = excluded.last_sign_in_at, first_name = excluded.first_name,
@@ -107,7 +107,6 @@ from (
     as o(id, created_at, updated_at, name, slug, image_url, created_by, members_count,
          max_allowed_memberships, admin_delete_enabled, payload, version, event_ts, event_id)
   offset 0) s
-order by s.id
 on conflict (id) do update set
   created_at = excluded.created_at, updated_at = excluded.updated_at, name = excluded.name,
   slug = excluded.slug, image_url = excluded.image_url, created_by = excluded.created_by,
@@ -162,7 +161,6 @@ left join lateral (
     select o.deleted_version, o.deleted_event_ts, o.deleted_event_id
     from clerk.organizations o where o.id = s.organization_id and o.deleted_version is not null
   ) y order by y.v desc, y.ts desc, y.eid desc limit 1) par on true
-order by s.id
 on conflict (id) do update set
   created_at = excluded.created_at, updated_at = excluded.updated_at,
   organization_id = excluded.organization_id, user_id = excluded.user_id,
@@ -188,7 +186,6 @@ inline std::string delete_entities(const std::string& table) {
   deleted_event_id, deleted_at, synced_at)
 select d.id, d.v, d.ts, d.eid, clerk.ms_to_timestamptz(d.v), now()
 from unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) as d(id, v, ts, eid)
-order by d.id
 on conflict (id) do update set
   deleted_version = excluded.deleted_version,
   deleted_event_ts = excluded.deleted_event_ts,
@@ -211,7 +208,6 @@ insert into clerk.organization_memberships as t (id, organization_id, user_id,
 select d.id, d.organization_id, d.user_id, d.v, d.ts, d.eid, clerk.ms_to_timestamptz(d.v), now()
 from unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[])
   as d(id, organization_id, user_id, v, ts, eid)
-order by d.id
 on conflict (id) do update set
   deleted_version = excluded.deleted_version,
   deleted_event_ts = excluded.deleted_event_ts,
