@@ -101,6 +101,7 @@ int main(int argc, char** argv) {
     bool drained = server.drain(config.ingress_publish_timeout_ms + std::chrono::seconds(1));
     bool flushed = publisher.flush(config.ingress_publish_timeout_ms);
     server.stop();
+    publisher.close();  // late delivery reports still reach a live handler
     logger.info("stopped", {{"drained", drained}, {"flushed", flushed}});
     return 0;
   } catch (const std::exception& e) {

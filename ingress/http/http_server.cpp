@@ -72,7 +72,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
         parser_(impl_.settings.limits) {}
 
   ~Session() {
-    {
+    if (registered_) {
       std::lock_guard lock(impl_.sessions_mutex);
       impl_.sessions.erase(registration_);
     }
@@ -80,8 +80,13 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     impl_.observer.on_connection_closed();
   }
 
-  void start(std::list<std::weak_ptr<Session>>::iterator registration) {
+  /// Called once, under sessions_mutex, right after the session joined the registry.
+  void registered_at(std::list<std::weak_ptr<Session>>::iterator registration) {
     registration_ = registration;
+    registered_ = true;
+  }
+
+  void start() {
     error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
     begin_request();
@@ -103,11 +108,25 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
  private:
   enum class Phase { kIdle, kHead, kBody, kHandling, kWriting, kLingering, kClosed };
 
+  // Deadlines are lazy: moving to a phase with a later deadline only records it; the
+  // Asio timer is re-armed when it fires early, or when the new deadline is sooner.
+  // Most requests therefore touch no timer at all (a re-armed Asio timer costs a
+  // cancelled completion and often a timerfd update).
   void arm(Phase phase, std::chrono::milliseconds timeout) {
     phase_ = phase;
-    timer_.expires_after(timeout);
+    deadline_ = Clock::now() + timeout;
+    if (!timer_pending_ || deadline_ < timer_expiry_) start_timer();
+  }
+
+  void start_timer() {
+    timer_pending_ = true;
+    timer_expiry_ = deadline_;
+    timer_.expires_at(timer_expiry_);
     timer_.async_wait([self = shared_from_this(), generation = ++timer_generation_](error_code ec) {
-      if (ec || generation != self->timer_generation_) return;
+      if (generation != self->timer_generation_) return;  // superseded by a sooner deadline
+      self->timer_pending_ = false;
+      if (ec || self->phase_ == Phase::kClosed) return;
+      if (Clock::now() < self->deadline_) return self->start_timer();
       self->on_timeout();
     });
   }
@@ -121,12 +140,10 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   void read() {
     if (reading_ || phase_ == Phase::kClosed) return;
     reading_ = true;
-    std::size_t old = in_.size();
-    in_.resize(old + kReadChunk);
-    socket_.async_read_some(asio::buffer(in_.data() + old, kReadChunk),
-                            [self = shared_from_this(), old](error_code ec, std::size_t n) {
+    socket_.async_read_some(asio::buffer(read_buffer_.get(), kReadChunk),
+                            [self = shared_from_this()](error_code ec, std::size_t n) {
                               self->reading_ = false;
-                              self->in_.resize(old + n);
+                              self->in_.append(self->read_buffer_.get(), n);
                               self->on_read(ec);
                             });
   }
@@ -308,8 +325,13 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   asio::steady_timer timer_;
   RequestParser parser_;
   std::list<std::weak_ptr<Session>>::iterator registration_;
+  bool registered_ = false;
   Phase phase_ = Phase::kHead;
   std::uint64_t timer_generation_ = 0;
+  Clock::time_point deadline_{};      ///< when the current phase times out
+  Clock::time_point timer_expiry_{};  ///< when the pending Asio wait fires
+  bool timer_pending_ = false;
+  std::unique_ptr<char[]> read_buffer_{new char[kReadChunk]};
   std::string in_;
   std::string out_;
   std::string path_;
@@ -412,12 +434,11 @@ void HttpServer::start() {
         connections_.fetch_add(1);
         impl.observer.on_connection_opened();
         auto session = std::make_shared<Session>(*this, std::move(socket));
-        std::list<std::weak_ptr<Session>>::iterator registration;
         {
           std::lock_guard lock(impl.sessions_mutex);
-          registration = impl.sessions.insert(impl.sessions.end(), session);
+          session->registered_at(impl.sessions.insert(impl.sessions.end(), session));
         }
-        asio::post(session->executor(), [session, registration] { session->start(registration); });
+        asio::post(session->executor(), [session] { session->start(); });
       }
       (*again)();
     });

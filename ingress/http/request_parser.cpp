@@ -281,6 +281,7 @@ bool RequestParser::parse_request_line(std::string_view line) {
     fail(400, "invalid_request_line", "the request line has no HTTP version");
     return false;
   }
+  request_.headers.reserve(16);
   request_.method = std::string(method);
   request_.target = std::string(target);
   request_.path = std::string(target.substr(0, target.find('?')));

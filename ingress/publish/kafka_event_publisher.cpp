@@ -48,18 +48,25 @@ KafkaEventPublisher::KafkaEventPublisher(ProducerFactory factory, IngressMetrics
 }
 
 KafkaEventPublisher::~KafkaEventPublisher() {
+  close();
+}
+
+void KafkaEventPublisher::close() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_all();
-  maintenance_.join();
+  if (maintenance_.joinable()) maintenance_.join();
+  ready_.store(false);
   // Destroying the last reference flushes for at most the delivery timeout.
   std::shared_ptr<RecordProducer> last;
   {
     std::lock_guard lock(mutex_);
     last = std::move(producer_);
   }
+  while (last && last.use_count() > 1)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 std::shared_ptr<RecordProducer> KafkaEventPublisher::current() const {
@@ -75,7 +82,11 @@ void KafkaEventPublisher::request_recreate() {
 
 void KafkaEventPublisher::publish(common::kafka::OutgoingRecord&& record, PublishCallback done) {
   std::shared_ptr<RecordProducer> producer = current();
-  if (!producer || producer->has_fatal_error() || recreate_requested_.load()) {
+  if (!producer) {
+    done({PublishStatus::kFailed, "the publisher is closed"});
+    return;
+  }
+  if (producer->has_fatal_error() || recreate_requested_.load()) {
     request_recreate();
     metrics_.producer_error("fatal");
     done({PublishStatus::kFailed, "the producer is being recreated after a fatal error"});

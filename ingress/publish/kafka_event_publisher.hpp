@@ -61,6 +61,11 @@ class KafkaEventPublisher : public EventPublisher {
   void publish(common::kafka::OutgoingRecord&& record, PublishCallback done) override;
   bool ready() const override { return ready_.load(); }
   bool flush(std::chrono::milliseconds timeout) override;
+  /// Stops the maintenance thread and destroys the producer, which flushes for at
+  /// most its delivery timeout; callbacks still pending then run with kFailed, here.
+  /// Call it while whatever those callbacks reach is alive. publish() afterwards
+  /// fails at once. Idempotent; the destructor calls it.
+  void close();
   /// Producers created so far (1 + recreations); for tests and metrics.
   int generation() const { return generation_.load(); }
 

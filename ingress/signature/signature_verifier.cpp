@@ -158,15 +158,6 @@ std::string SignatureVerifier::sign(std::size_t index, std::string_view id, std:
   return "v1," + encode_base64(std::string_view(reinterpret_cast<const char*>(out), sizeof out));
 }
 
-std::string body_digest(std::string_view bytes) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), out, &length, EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("OpenSSL: SHA-256 failed");
-  }
-  return std::string(reinterpret_cast<const char*>(out), length);
-}
-
 std::string_view to_code(VerifyError error) {
   switch (error) {
     case VerifyError::kNone:

@@ -44,7 +44,7 @@ inline constexpr std::size_t kMaxIdBytes = 256;
 /// must be the canonical padded base64 a signer emits.
 ///
 /// Immutable after construction; verify() is safe from many threads at once.
-/// The only OpenSSL user in the ingress besides body_digest().
+/// The only OpenSSL user in the ingress.
 class SignatureVerifier {
  public:
   /// `secrets` must not be empty. Throws std::runtime_error when OpenSSL cannot
@@ -73,9 +73,6 @@ class SignatureVerifier {
   std::vector<std::unique_ptr<Key>> keys_;
   std::int64_t tolerance_seconds_;
 };
-
-/// SHA-256 of `bytes`, for remembering which body a delivery id carried. Pure.
-std::string body_digest(std::string_view bytes);
 
 /// The rejection code of a VerifyError ("invalid_id", ...); "" for kNone.
 std::string_view to_code(VerifyError error);

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <list>
 #include <mutex>
 #include <string>
@@ -16,7 +17,19 @@ enum class Recall {
   kDifferentBody,      ///< seen with another body: 409 id_reuse (bad-input row 43)
 };
 
-/// A bounded memory of recent delivery ids and a digest of their bodies, least
+/// Which body a delivery carried: a 64-bit hash and the length. Not cryptographic,
+/// and it need not be: only senders holding a webhook secret get this far, and a
+/// collision could only make two bodies sent under one id look alike.
+struct BodyFingerprint {
+  std::uint64_t hash = 0;
+  std::size_t size = 0;
+  bool operator==(const BodyFingerprint&) const = default;
+};
+
+/// The fingerprint of `body` (std::hash over the bytes). Pure.
+BodyFingerprint fingerprint(std::string_view body);
+
+/// A bounded memory of recent delivery ids and a fingerprint of their bodies, least
 /// recently used forgotten first. Per process: replicas do not share it, so it is a
 /// best-effort guard, not a guarantee (the worker's version check is the guarantee).
 /// Capacity 0 disables it (everything is kNew). Thread-safe (one mutex). Pure: no
@@ -24,16 +37,16 @@ enum class Recall {
 class RecentDeliveries {
  public:
   explicit RecentDeliveries(std::size_t capacity);
-  /// Looks `id` up and, when new, remembers it with `digest`.
-  Recall observe(std::string_view id, std::string_view digest);
-  /// Records that `id` with `digest` was persisted.
-  void mark_persisted(std::string_view id, std::string_view digest);
+  /// Looks `id` up and, when new, remembers it with `body`.
+  Recall observe(std::string_view id, BodyFingerprint body);
+  /// Records that `id` with `body` was persisted.
+  void mark_persisted(std::string_view id, BodyFingerprint body);
   std::size_t size() const;
 
  private:
   struct Entry {
     std::string id;
-    std::string digest;
+    BodyFingerprint body;
     bool persisted = false;
   };
   std::size_t capacity_;

@@ -149,8 +149,8 @@ Admission WebhookHandler::admit(http::HttpRequest& request) {
   }
 
   admission.event_id = std::string(headers.id);
-  admission.digest = signature::body_digest(request.body);
-  switch (recent_.observe(admission.event_id, admission.digest)) {
+  admission.body = fingerprint(request.body);
+  switch (recent_.observe(admission.event_id, admission.body)) {
     case Recall::kDifferentBody:
       logger_.warn("delivery id reused with a different body",
                    {{"svix_id", admission.event_id}, {"type", decoded.facts.type}});
@@ -211,14 +211,14 @@ void WebhookHandler::publish_admitted(http::HttpRequest& request, const http::Re
   metrics_.publishes_in_flight(+1);
   auto started = std::chrono::steady_clock::now();
   auto on_published = [this, respond, started, id = admission.event_id,
-                       digest = std::move(admission.digest)](const publish::PublishResult& result) {
+                       body = admission.body](const publish::PublishResult& result) {
     in_flight_.fetch_sub(1);
     metrics_.publishes_in_flight(-1);
     http::HttpResponse answer;
     std::string_view outcome;
     switch (result.status) {
       case publish::PublishStatus::kPersisted:
-        recent_.mark_persisted(id, digest);
+        recent_.mark_persisted(id, body);
         answer = http::HttpResponse{200, "{\"status\":\"accepted\"}"};
         outcome = "persisted";
         break;

@@ -40,7 +40,7 @@ struct Admission {
   std::optional<http::HttpResponse> answer;  ///< set: answer this and publish nothing
   common::kafka::OutgoingRecord record;      ///< otherwise: publish this
   std::string event_id;
-  std::string digest;
+  BodyFingerprint body;
 };
 
 /// POST /webhooks/clerk: the bad-input table in code. check_head() answers 415 for

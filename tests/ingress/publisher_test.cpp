@@ -124,19 +124,24 @@ TEST_CASE("publisher: a full local queue is reported as such", "[unit][publish]"
 }
 
 TEST_CASE("recent deliveries: bounded, least recently used forgotten first", "[unit][webhook]") {
+  using ingress::webhook::fingerprint;
   using ingress::webhook::Recall;
+  auto one = fingerprint(R"({"type":"user.created","data":{"id":"user_1"}})");
+  auto two = fingerprint(R"({"type":"user.created","data":{"id":"user_2"}})");
+  CHECK_FALSE(one == two);
+  CHECK(fingerprint("abc") == fingerprint(std::string("abc")));
   ingress::webhook::RecentDeliveries recent(2);
-  CHECK(recent.observe("a", "1") == Recall::kNew);
-  CHECK(recent.observe("a", "1") == Recall::kSameBody);
-  recent.mark_persisted("a", "1");
-  CHECK(recent.observe("a", "1") == Recall::kSameBodyPersisted);
-  CHECK(recent.observe("a", "2") == Recall::kDifferentBody);
-  CHECK(recent.observe("b", "1") == Recall::kNew);
-  CHECK(recent.observe("a", "1") == Recall::kSameBodyPersisted);  // a is now most recent
-  CHECK(recent.observe("c", "1") == Recall::kNew);                // evicts b
+  CHECK(recent.observe("a", one) == Recall::kNew);
+  CHECK(recent.observe("a", one) == Recall::kSameBody);
+  recent.mark_persisted("a", one);
+  CHECK(recent.observe("a", one) == Recall::kSameBodyPersisted);
+  CHECK(recent.observe("a", two) == Recall::kDifferentBody);
+  CHECK(recent.observe("b", one) == Recall::kNew);
+  CHECK(recent.observe("a", one) == Recall::kSameBodyPersisted);  // a is now most recent
+  CHECK(recent.observe("c", one) == Recall::kNew);                // evicts b
   CHECK(recent.size() == 2);
-  CHECK(recent.observe("b", "9") == Recall::kNew);
+  CHECK(recent.observe("b", two) == Recall::kNew);
   ingress::webhook::RecentDeliveries off(0);
-  CHECK(off.observe("a", "1") == Recall::kNew);
-  CHECK(off.observe("a", "2") == Recall::kNew);
+  CHECK(off.observe("a", one) == Recall::kNew);
+  CHECK(off.observe("a", two) == Recall::kNew);
 }
