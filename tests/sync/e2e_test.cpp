@@ -169,6 +169,11 @@ TEST_CASE("backfill racing newer webhooks: newer state wins, no deleted row come
   stack.api().on_list([&](const std::string& path, int n) {
     if (path == "/v1/users" && n == 2) stack.publish_webhooks(webhooks);
   });
+  auto snapshot_count = [&data] {
+    return static_cast<std::int64_t>(data.users().size() + data.organizations().size() +
+                                     data.memberships().size());
+  };
+  const std::int64_t first_snapshots = snapshot_count();
   auto backfill = stack.clerk_mirror({"backfill"}, {{"CLERK_API_PAGE_SIZE", "20"}});
   INFO(backfill.err);
   REQUIRE(backfill.code == 0);
@@ -191,10 +196,14 @@ TEST_CASE("backfill racing newer webhooks: newer state wins, no deleted row come
         static_cast<int>(deleted_users.size()));
   }
 
-  // A second backfill of the caught-up source changes nothing.
+  // A second backfill of the caught-up source changes nothing, once the worker
+  // has consumed every snapshot it published.
+  const auto applied_before = static_cast<std::int64_t>(webhooks.size()) + first_snapshots;
+  REQUIRE(wait_until([&] { return stack.applied_events() >= applied_before; }, 60s, 300ms));
   auto again = stack.clerk_mirror({"backfill"});
   REQUIRE(again.code == 0);
-  std::this_thread::sleep_for(2s);
+  REQUIRE(wait_until([&] { return stack.applied_events() >= applied_before + snapshot_count(); },
+                     60s, 300ms));
   require_mirror_equals(stack, data, 10s);
 }
 
@@ -336,8 +345,11 @@ TEST_CASE(
       CHECK(reported[kind][list] == expected[kind][list]);
     }
   }
-  // A dry run changed nothing.
-  std::this_thread::sleep_for(1s);
+  // A dry run changed nothing: it put no record on the topic (a publish returns
+  // only once acknowledged, so any would be there by now), and the worker saw
+  // only the webhooks.
+  for (const auto& record : stack.topic_records(delivered.size()))
+    CHECK(record.source == "webhook");
   CHECK(stack.applied_events() == static_cast<std::int64_t>(delivered.size()));
 
   auto fix = stack.clerk_mirror({"reconcile"});

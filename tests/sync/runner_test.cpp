@@ -125,6 +125,66 @@ TEST_CASE("a failed backfill resumes from its checkpoint without re-publishing e
   CHECK(h.store.checkpoints.empty());
 }
 
+TEST_CASE("an organizations checkpoint is resumed only by a run it covers", "[unit]") {
+  Harness h;
+  h.seed(6, 6, 3);
+  BackfillOptions narrow;
+  narrow.page_size = 2;
+  narrow.overlap = 1;
+  narrow.users = narrow.memberships = false;
+  {
+    BackfillRunner runner(h.client, h.publisher, h.store, h.clock, h.progress);
+    h.publisher.fail_on_call = 2;  // the second page of organizations
+    CHECK_THROWS_AS(runner.run(narrow), PublishError);
+  }
+  REQUIRE(h.store.checkpoints.count(EntityKind::kOrganization) == 1);
+  h.publisher.fail_on_call = -1;
+  h.publisher.published.clear();
+  BackfillOptions all;
+  all.page_size = 2;
+  all.overlap = 1;
+  BackfillRunner runner(h.client, h.publisher, h.store, h.clock, h.progress);
+  BackfillResult result = runner.run(all);
+  CHECK(result.status == RunStatus::kSucceeded);
+  // The checkpoint had walked no memberships: this run must not skip them.
+  CHECK_FALSE(result.resumed_from.has_value());
+  CHECK(h.published_ids("organizationMembership.").size() == 18);
+  CHECK(h.published_ids("organization.").size() == 6);
+  CHECK(h.store.checkpoints.empty());
+}
+
+TEST_CASE("a resumed organizations page publishes organizations that moved into it", "[unit]") {
+  Harness h;
+  h.seed(3, 10, 1);
+  BackfillOptions options;
+  options.page_size = 4;
+  options.overlap = 2;
+  options.users = false;
+  {
+    BackfillRunner runner(h.client, h.publisher, h.store, h.clock, h.progress);
+    // Calls: page 1 (1) and its 4 organizations' memberships (2-5), page 2 (6),
+    // its first organization's memberships (7), the second's (8).
+    h.publisher.fail_on_call = 8;
+    CHECK_THROWS_AS(runner.run(options), PublishError);
+  }
+  REQUIRE(h.store.checkpoints.count(EntityKind::kOrganization) == 1);
+  CHECK(h.store.checkpoints[EntityKind::kOrganization].page_published);
+  // While no run goes on, the newest organization is deleted: the resumed page
+  // now reaches one organization further than the page that was published.
+  h.api.data().delete_organization(h.api.data().organizations().front().id);
+  h.publisher.fail_on_call = -1;
+  BackfillRunner runner(h.client, h.publisher, h.store, h.clock, h.progress);
+  BackfillResult result = runner.run(options);
+  CHECK(result.status == RunStatus::kSucceeded);
+  CHECK(result.resumed_from == 1);
+  auto published = h.published_ids("organization.");
+  for (const auto& org : h.api.data().organizations())
+    CHECK(published.count(org.id) == 1);
+  auto members = h.published_ids("organizationMembership.");
+  for (const auto& m : h.api.data().memberships())
+    CHECK(members.count(m.id) == 1);
+}
+
 TEST_CASE("a stop request interrupts a backfill and keeps its checkpoint", "[unit]") {
   Harness h;
   h.seed(50, 0, 0);
@@ -298,4 +358,16 @@ TEST_CASE("sync user and sync organization publish now, and delete what is gone"
   EntitySyncResult dry = syncer.run({EntityKind::kOrganization, org.id, true, 500, 5});
   CHECK(dry.found);
   CHECK(h.publisher.published.empty());
+}
+
+TEST_CASE("a stopped sync is recorded as interrupted, not failed", "[unit]") {
+  Harness h;
+  h.seed(4, 1, 4);
+  auto org = h.api.data().organizations()[0];
+  h.api.on_list([&](const std::string&, int) { h.clock.request_stop(); });
+  EntitySyncer syncer(h.client, h.publisher, h.store, h.clock);
+  CHECK_THROWS(syncer.run({EntityKind::kOrganization, org.id, false, 2, 1}));
+  REQUIRE(h.store.runs.size() == 1);
+  CHECK(h.store.runs[0].status == RunStatus::kInterrupted);
+  CHECK_THAT(h.store.runs[0].error, Catch::Contains("stop request"));
 }

@@ -15,57 +15,54 @@ bool contains(const std::vector<std::string>& ids, const std::string& id) {
 
 }  // namespace
 
-std::string scope_of(bool users, bool organizations, bool memberships) {
-  std::string scope;
-  auto add = [&](bool on, std::string_view name) {
-    if (!on) return;
-    if (!scope.empty()) scope += ',';
-    scope += name;
-  };
-  add(users, "users");
-  add(organizations, "organizations");
-  add(memberships, "memberships");
-  return scope;
-}
-
 BackfillRunner::BackfillRunner(ClerkApi& api, EventPublisher& publisher, SyncStore& store,
                                Clock& clock, ProgressReporter& progress)
     : api_(api), publisher_(publisher), store_(store), clock_(clock), progress_(progress) {}
 
+std::optional<std::int64_t> BackfillRunner::prepare_checkpoints(const BackfillOptions& options) {
+  if (options.restart) {
+    if (options.users) store_.clear_checkpoint(EntityKind::kUser);
+    if (options.walks_organizations()) store_.clear_checkpoint(EntityKind::kOrganization);
+  }
+  std::optional<std::int64_t> resumed_from;
+  if (options.users) {
+    if (auto c = store_.load_checkpoint(EntityKind::kUser)) resumed_from = c->run_id;
+  }
+  if (options.walks_organizations()) {
+    if (auto c = store_.load_checkpoint(EntityKind::kOrganization)) {
+      // The organizations checkpoint stands for organizations and memberships
+      // alike: behind it lies only what the run that wrote it selected.
+      auto scope = store_.run_scope(c->run_id);
+      if (scope && EntitySelection::from_scope(*scope).covers(options)) {
+        resumed_from = std::max(resumed_from.value_or(0), c->run_id);
+      } else {
+        store_.clear_checkpoint(EntityKind::kOrganization);
+      }
+    }
+  }
+  return resumed_from;
+}
+
 BackfillResult BackfillRunner::run(const BackfillOptions& options) {
   BackfillResult result;
-  const std::string scope = scope_of(options.users, options.organizations, options.memberships);
   if (!options.dry_run) {
     if (!store_.try_lock(RunKind::kBackfill)) {
       throw RunBusy("another backfill is running (it holds the backfill lock)");
     }
     store_.close_abandoned_runs(RunKind::kBackfill);
-    if (options.restart) {
-      if (options.users) store_.clear_checkpoint(EntityKind::kUser);
-      if (options.organizations || options.memberships)
-        store_.clear_checkpoint(EntityKind::kOrganization);
-    }
-    if (options.users) {
-      if (auto c = store_.load_checkpoint(EntityKind::kUser)) result.resumed_from = c->run_id;
-    }
-    if (options.organizations || options.memberships) {
-      if (auto c = store_.load_checkpoint(EntityKind::kOrganization)) {
-        result.resumed_from = std::max(result.resumed_from.value_or(0), c->run_id);
-      }
-    }
+    result.resumed_from = prepare_checkpoints(options);
   }
-  result.run_id = store_.start_run(RunKind::kBackfill, scope, options.dry_run, result.resumed_from);
+  result.run_id =
+      store_.start_run(RunKind::kBackfill, options.scope(), options.dry_run, result.resumed_from);
   run_id_ = result.run_id;
   try {
     if (options.dry_run) {
       count_only(options, result.counts);
     } else {
       if (options.users) walk_users(options, result.run_id, result.counts);
-      if (options.organizations || options.memberships)
-        walk_organizations(options, result.run_id, result.counts);
+      if (options.walks_organizations()) walk_organizations(options, result.run_id, result.counts);
       if (options.users) store_.clear_checkpoint(EntityKind::kUser);
-      if (options.organizations || options.memberships)
-        store_.clear_checkpoint(EntityKind::kOrganization);
+      if (options.walks_organizations()) store_.clear_checkpoint(EntityKind::kOrganization);
     }
     result.counts.api = api_.stats();
     result.status = RunStatus::kSucceeded;
@@ -88,7 +85,7 @@ void BackfillRunner::check_stop() {
 
 void BackfillRunner::count_only(const BackfillOptions& options, RunCounts& counts) {
   if (options.users) counts.kinds[EntityKind::kUser].expected = api_.count(EntityKind::kUser, "");
-  if (!options.organizations && !options.memberships) return;
+  if (!options.walks_organizations()) return;
   KindCounts& orgs = counts.kinds[EntityKind::kOrganization];
   orgs.expected = api_.count(EntityKind::kOrganization, "");
   resumed_base_ = 0;
@@ -210,10 +207,19 @@ void BackfillRunner::walk_organizations(const BackfillOptions& options, std::int
     }
     resuming_page = false;
     c.fetched += static_cast<std::int64_t>(step.fresh.size());
-    if (options.organizations && !state.page_published) {
-      publish(kind, page.items, step.fresh, run_id, counts);
-      state.page_published = true;
-      if (options.memberships) store_.save_checkpoint(state);
+    if (options.organizations) {
+      // A resumed page may now hold organizations it did not hold when it was
+      // published (the list moved while no run was going): publish all but
+      // those whose memberships are done, which were published for sure.
+      std::vector<std::size_t> unpublished;
+      for (std::size_t i : step.fresh) {
+        if (!contains(state.page_done, page.items[i].id)) unpublished.push_back(i);
+      }
+      if (!state.page_published || !unpublished.empty()) {
+        publish(kind, page.items, unpublished, run_id, counts);
+        state.page_published = true;
+        if (options.memberships) store_.save_checkpoint(state);
+      }
     }
     report(kind, counts, false);
     if (options.memberships) {
@@ -245,20 +251,16 @@ void BackfillRunner::walk_memberships(const BackfillOptions& options,
   KindCounts& c = counts.kinds[kind];
   while (!cursor.done()) {
     check_stop();
-    ApiPage page;
-    try {
-      page = api_.list(kind, organization_id, options.page_size, cursor.request_offset());
-    } catch (const ApiError& e) {
-      // Deleted since its page was listed: its organization.deleted event ends
-      // its memberships in the mirror.
-      if (e.status() == 404) return;
-      throw;
-    }
+    std::optional<ApiPage> page =
+        api_.list_memberships(organization_id, options.page_size, cursor.request_offset());
+    // Deleted since its page was listed: its organization.deleted event ends
+    // its memberships in the mirror.
+    if (!page) return;
     ++c.pages;
-    PageStep step = cursor.accept(page.items);
+    PageStep step = cursor.accept(page->items);
     if (step.stepped_back) continue;
     c.fetched += static_cast<std::int64_t>(step.fresh.size());
-    publish(kind, page.items, step.fresh, state.run_id, counts);
+    publish(kind, page->items, step.fresh, state.run_id, counts);
     if (!cursor.done()) {
       state.inner_organization = organization_id;
       state.inner = cursor.position();

@@ -5,16 +5,15 @@
 
 #include "worker/sync/clerk_api.hpp"
 #include "worker/sync/clock.hpp"
+#include "worker/sync/entity_selection.hpp"
 #include "worker/sync/event_publisher.hpp"
 #include "worker/sync/progress_reporter.hpp"
 #include "worker/sync/sync_store.hpp"
 
 namespace worker::sync {
 
-struct BackfillOptions {
-  bool users = true;
-  bool organizations = true;
-  bool memberships = true;
+/// What to backfill (the selection) and how.
+struct BackfillOptions : EntitySelection {
   bool dry_run = false;  ///< count and check connections; publish nothing, touch no checkpoint
   bool restart = false;  ///< drop the selected phases' checkpoints instead of resuming
   int page_size = 500;
@@ -31,7 +30,9 @@ struct BackfillResult {
 /// Publishes every user, organization and membership the API lists as a
 /// snapshot event (source `backfill`), page by page: a page's events are all
 /// acknowledged by the broker before its checkpoint is written, so a killed
-/// run resumes where it stood and re-publishes at most one page. One backfill
+/// run resumes where it stood and re-publishes at most one page. An
+/// organizations checkpoint is resumed only when the run that wrote it covered
+/// every kind this run selects (else that phase starts over). One backfill
 /// at a time (SyncStore::try_lock). Collaborators are owned by the caller; not
 /// thread-safe.
 class BackfillRunner {
@@ -55,6 +56,7 @@ class BackfillRunner {
                const std::vector<std::size_t>& which, std::int64_t run_id, RunCounts& counts);
   void report(EntityKind kind, const RunCounts& counts, bool final);
   void check_stop();
+  std::optional<std::int64_t> prepare_checkpoints(const BackfillOptions& options);
 
   ClerkApi& api_;
   EventPublisher& publisher_;
@@ -65,8 +67,5 @@ class BackfillRunner {
   std::int64_t resumed_base_ = 0;  ///< entities a resumed phase had taken before
   Clock::TimePoint last_recorded_{};
 };
-
-/// "users,organizations,memberships" for the selected kinds.
-std::string scope_of(bool users, bool organizations, bool memberships);
 
 }  // namespace worker::sync

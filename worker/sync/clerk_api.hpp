@@ -44,6 +44,18 @@ class ClerkApi {
   /// A user or an organization by id; nullopt when the API says 404.
   virtual std::optional<ApiEntity> get(EntityKind kind, const std::string& id) = 0;
   virtual ApiStats stats() const = 0;
+
+  /// One page of an organization's memberships; nullopt when the organization
+  /// is gone (the list answers 404).
+  std::optional<ApiPage> list_memberships(const std::string& organization_id, int limit,
+                                          std::int64_t offset) {
+    try {
+      return list(EntityKind::kMembership, organization_id, limit, offset);
+    } catch (const ApiError& e) {
+      if (e.status() != 404) throw;
+      return std::nullopt;
+    }
+  }
 };
 
 }  // namespace worker::sync

@@ -11,6 +11,25 @@ std::string describe(simdjson::error_code error) {
   return simdjson::error_message(error);
 }
 
+// Parses a JSON text (`what`: "body" or "entity", for errors); the document
+// borrows `parser` and `padded`.
+od::document parse(od::parser& parser, const simdjson::padded_string& padded,
+                   std::string_view what = "body") {
+  od::document doc;
+  if (auto error = parser.iterate(padded).get(doc)) {
+    throw DecodeError(std::string(what) + " is not JSON (" + describe(error) + ")");
+  }
+  return doc;
+}
+
+od::object object_of(od::document& doc, std::string_view what = "body") {
+  od::object object;
+  if (auto error = doc.get_object().get(object)) {
+    throw DecodeError(std::string(what) + " is not a JSON object (" + describe(error) + ")");
+  }
+  return object;
+}
+
 std::string_view required_string(od::object& object, std::string_view field,
                                  std::string_view where) {
   std::string_view value;
@@ -36,14 +55,8 @@ std::int64_t required_int(od::object& object, std::string_view field, std::strin
 ApiEntity decode_object_text(std::string_view raw, EntityKind kind) {
   simdjson::padded_string padded(raw);
   od::parser parser;
-  od::document doc;
-  if (auto error = parser.iterate(padded).get(doc)) {
-    throw DecodeError("entity is not JSON (" + describe(error) + ")");
-  }
-  od::object object;
-  if (auto error = doc.get_object().get(object)) {
-    throw DecodeError("entity is not an object (" + describe(error) + ")");
-  }
+  od::document doc = parse(parser, padded, "entity");
+  od::object object = object_of(doc, "entity");
   ApiEntity entity;
   entity.raw_json = std::string(raw);
   entity.id = std::string(required_string(object, "id", object_name(kind)));
@@ -89,11 +102,8 @@ std::vector<ApiEntity> decode_elements(od::array& array, EntityKind kind) {
 ApiPage decode_array(std::string_view body, EntityKind kind) {
   simdjson::padded_string padded(body);
   od::parser parser;
-  od::document doc;
+  od::document doc = parse(parser, padded);
   od::array array;
-  if (auto error = parser.iterate(padded).get(doc)) {
-    throw DecodeError("body is not JSON (" + describe(error) + ")");
-  }
   if (auto error = doc.get_array().get(array)) {
     throw DecodeError("body is not a JSON array (" + describe(error) + ")");
   }
@@ -105,14 +115,8 @@ ApiPage decode_array(std::string_view body, EntityKind kind) {
 ApiPage decode_paginated(std::string_view body, EntityKind kind) {
   simdjson::padded_string padded(body);
   od::parser parser;
-  od::document doc;
-  od::object object;
-  if (auto error = parser.iterate(padded).get(doc)) {
-    throw DecodeError("body is not JSON (" + describe(error) + ")");
-  }
-  if (auto error = doc.get_object().get(object)) {
-    throw DecodeError("body is not a JSON object (" + describe(error) + ")");
-  }
+  od::document doc = parse(parser, padded);
+  od::object object = object_of(doc);
   ApiPage page;
   od::array array;
   if (auto error = object.find_field_unordered("data").get_array().get(array)) {
@@ -127,10 +131,7 @@ ApiPage decode_paginated(std::string_view body, EntityKind kind) {
 ApiEntity decode_entity(std::string_view body, EntityKind kind) {
   simdjson::padded_string padded(body);
   od::parser parser;
-  od::document doc;
-  if (auto error = parser.iterate(padded).get(doc)) {
-    throw DecodeError("body is not JSON (" + describe(error) + ")");
-  }
+  od::document doc = parse(parser, padded);
   std::string_view raw;
   if (auto error = doc.raw_json().get(raw)) {
     throw DecodeError("body is not valid JSON (" + describe(error) + ")");
@@ -141,14 +142,8 @@ ApiEntity decode_entity(std::string_view body, EntityKind kind) {
 std::int64_t decode_total_count(std::string_view body) {
   simdjson::padded_string padded(body);
   od::parser parser;
-  od::document doc;
-  od::object object;
-  if (auto error = parser.iterate(padded).get(doc)) {
-    throw DecodeError("body is not JSON (" + describe(error) + ")");
-  }
-  if (auto error = doc.get_object().get(object)) {
-    throw DecodeError("body is not a JSON object (" + describe(error) + ")");
-  }
+  od::document doc = parse(parser, padded);
+  od::object object = object_of(doc);
   return required_int(object, "total_count", "count");
 }
 

@@ -49,8 +49,10 @@ EntitySyncResult EntitySyncer::run(const EntitySyncRequest& request) {
     return result;
   } catch (const std::exception& e) {
     result.counts.api = api_.stats();
-    result.status = RunStatus::kFailed;
-    store_.finish_run(result.run_id, result.status, result.counts, 0, "", e.what());
+    bool stopped = clock_.stop_requested();
+    result.status = stopped ? RunStatus::kInterrupted : RunStatus::kFailed;
+    store_.finish_run(result.run_id, result.status, result.counts, 0, "",
+                      stopped ? "interrupted by a stop request" : e.what());
     throw;
   }
 }

@@ -34,7 +34,8 @@ struct EntitySyncResult {
 class EntitySyncer {
  public:
   EntitySyncer(ClerkApi& api, EventPublisher& publisher, SyncStore& store, Clock& clock);
-  /// Throws ApiError, PublishError or database errors after recording the run as failed.
+  /// Throws ApiError, PublishError or database errors after recording the run
+  /// as failed; after a stop request, rethrows with the run recorded as interrupted.
   EntitySyncResult run(const EntitySyncRequest& request);
 
  private:

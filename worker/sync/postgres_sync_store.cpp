@@ -172,6 +172,16 @@ void PostgresSyncStore::finish_run(std::int64_t run_id, RunStatus status, const 
   });
 }
 
+std::optional<std::string> PostgresSyncStore::run_scope(std::int64_t run_id) {
+  return guarded("run_scope", [&]() -> std::optional<std::string> {
+    pqxx::work tx(impl_->connection);
+    pqxx::result rows = tx.exec_params("select scope from clerk.sync_runs where id = $1", run_id);
+    tx.commit();
+    if (rows.empty()) return std::nullopt;
+    return rows[0][0].as<std::string>();
+  });
+}
+
 std::optional<BackfillCheckpoint> PostgresSyncStore::load_checkpoint(EntityKind phase) {
   return guarded("load_checkpoint", [&]() -> std::optional<BackfillCheckpoint> {
     pqxx::work tx(impl_->connection);

@@ -33,6 +33,7 @@ class PostgresSyncStore : public SyncStore {
   void finish_run(std::int64_t run_id, RunStatus status, const RunCounts& counts,
                   std::int64_t drift_found, const std::string& drift_json,
                   const std::string& error) override;
+  std::optional<std::string> run_scope(std::int64_t run_id) override;
 
   std::optional<BackfillCheckpoint> load_checkpoint(EntityKind phase) override;
   void save_checkpoint(const BackfillCheckpoint& checkpoint) override;

@@ -2,7 +2,6 @@
 
 #include <map>
 
-#include "worker/sync/backfill_runner.hpp"
 #include "worker/sync/sync_event.hpp"
 
 namespace worker::sync {
@@ -36,15 +35,11 @@ ReconcileResult ReconcileRunner::run(const ReconcileOptions& options) {
   }
   store_.close_abandoned_runs(RunKind::kReconcile);
   result.started_at_ms = clock_.wall_ms();
-  result.run_id = store_.start_run(
-      RunKind::kReconcile, scope_of(options.users, options.organizations, options.memberships),
-      options.dry_run, std::nullopt);
+  result.run_id =
+      store_.start_run(RunKind::kReconcile, options.scope(), options.dry_run, std::nullopt);
   Walk walk{options, result, {}};
   for (EntityKind kind : {EntityKind::kUser, EntityKind::kOrganization, EntityKind::kMembership}) {
-    bool selected = (kind == EntityKind::kUser && options.users) ||
-                    (kind == EntityKind::kOrganization && options.organizations) ||
-                    (kind == EntityKind::kMembership && options.memberships);
-    if (selected) result.drift[kind];
+    if (options.includes(kind)) result.drift[kind];
   }
   auto drift_total = [&] {
     std::int64_t total = 0;
@@ -57,7 +52,7 @@ ReconcileResult ReconcileRunner::run(const ReconcileOptions& options) {
       walk_list(walk, EntityKind::kUser, "");
       find_gone(walk, EntityKind::kUser);
     }
-    if (options.organizations || options.memberships) {
+    if (options.walks_organizations()) {
       walk_list(walk, EntityKind::kOrganization, "");
       if (options.organizations) find_gone(walk, EntityKind::kOrganization);
       if (options.memberships) find_gone_memberships(walk);
@@ -86,15 +81,14 @@ void ReconcileRunner::walk_list(Walk& walk, EntityKind kind, const std::string& 
   PageCursor cursor(options.page_size, options.overlap);
   while (!cursor.done()) {
     check_stop();
-    ApiPage page;
-    try {
-      page = api_.list(kind, organization_id, options.page_size, cursor.request_offset());
-    } catch (const ApiError& e) {
-      // An organization deleted since it was listed: its memberships are
-      // judged in find_gone_memberships.
-      if (kind == EntityKind::kMembership && e.status() == 404) return;
-      throw;
-    }
+    std::optional<ApiPage> listed =
+        kind == EntityKind::kMembership
+            ? api_.list_memberships(organization_id, options.page_size, cursor.request_offset())
+            : api_.list(kind, organization_id, options.page_size, cursor.request_offset());
+    // An organization deleted since it was listed: its memberships are judged
+    // in find_gone_memberships.
+    if (!listed) return;
+    const ApiPage& page = *listed;
     ++c.pages;
     PageStep step = cursor.accept(page.items);
     if (step.stepped_back) continue;
@@ -194,19 +188,15 @@ void ReconcileRunner::find_gone_memberships(Walk& walk) {
     std::unordered_set<std::string> alive;
     std::vector<ApiEntity> listed;
     PageCursor cursor(walk.options.page_size, walk.options.overlap);
-    bool organization_gone = false;
-    while (!cursor.done() && !organization_gone) {
-      try {
-        ApiPage page =
-            api_.list(kind, organization_id, walk.options.page_size, cursor.request_offset());
-        PageStep step = cursor.accept(page.items);
-        for (std::size_t i : step.fresh) {
-          alive.insert(page.items[i].id);
-          listed.push_back(page.items[i]);
-        }
-      } catch (const ApiError& e) {
-        if (e.status() != 404) throw;
-        organization_gone = true;
+    while (!cursor.done()) {
+      check_stop();
+      std::optional<ApiPage> page =
+          api_.list_memberships(organization_id, walk.options.page_size, cursor.request_offset());
+      if (!page) break;
+      PageStep step = cursor.accept(page->items);
+      for (std::size_t i : step.fresh) {
+        alive.insert(page->items[i].id);
+        listed.push_back(page->items[i]);
       }
     }
     for (MirrorRow& row : rows) {

@@ -7,16 +7,15 @@
 #include "worker/sync/clerk_api.hpp"
 #include "worker/sync/clock.hpp"
 #include "worker/sync/drift.hpp"
+#include "worker/sync/entity_selection.hpp"
 #include "worker/sync/event_publisher.hpp"
 #include "worker/sync/progress_reporter.hpp"
 #include "worker/sync/sync_store.hpp"
 
 namespace worker::sync {
 
-struct ReconcileOptions {
-  bool users = true;
-  bool organizations = true;
-  bool memberships = true;
+/// What to compare (the selection) and how.
+struct ReconcileOptions : EntitySelection {
   bool dry_run = false;  ///< report drift only; publish nothing
   int page_size = 500;
   int overlap = 5;

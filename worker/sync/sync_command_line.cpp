@@ -21,6 +21,11 @@ std::string flag_variable(std::string_view flag) {
 CommandLine::CommandLine() : env(std::make_unique<common::config::EnvReader>()) {}
 CommandLine::~CommandLine() = default;
 
+EntitySelection CommandLine::selection() const {
+  EntitySelection given{has("--users"), has("--organizations"), has("--memberships")};
+  return given == EntitySelection{false, false, false} ? EntitySelection{} : given;
+}
+
 CommandLine parse_command_line(const std::vector<std::string>& args,
                                const std::set<std::string>& switches) {
   CommandLine line;

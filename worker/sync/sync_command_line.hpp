@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "worker/sync/entity_selection.hpp"
 #include "worker/sync/sync_config.hpp"
 
 namespace common::config {
@@ -22,6 +23,8 @@ struct CommandLine {
   ~CommandLine();
   CommandLine(CommandLine&&) = default;
   bool has(const std::string& name) const { return switches.count(name) > 0; }
+  /// `--users`, `--organizations`, `--memberships`: the ones given, or all when none is.
+  EntitySelection selection() const;
 
   std::set<std::string> switches;
   std::vector<std::string> positional;

@@ -116,11 +116,7 @@ int run_backfill(const std::vector<std::string>& args, common::process::StopSign
     line.problems.push_back("unexpected argument '" + word + "' (see --help)");
   auto config = configure(kCommand, line);
   if (!config) return kExitUsage;
-  BackfillOptions options;
-  bool any = line.has("--users") || line.has("--organizations") || line.has("--memberships");
-  options.users = !any || line.has("--users");
-  options.organizations = !any || line.has("--organizations");
-  options.memberships = !any || line.has("--memberships");
+  BackfillOptions options{line.selection()};
   options.dry_run = line.has("--dry-run");
   options.restart = line.has("--restart");
   options.page_size = config->page_size;
@@ -165,11 +161,7 @@ int run_reconcile(const std::vector<std::string>& args, common::process::StopSig
     line.problems.push_back("unexpected argument '" + word + "' (see --help)");
   auto config = configure(kCommand, line);
   if (!config) return kExitUsage;
-  ReconcileOptions options;
-  bool any = line.has("--users") || line.has("--organizations") || line.has("--memberships");
-  options.users = !any || line.has("--users");
-  options.organizations = !any || line.has("--organizations");
-  options.memberships = !any || line.has("--memberships");
+  ReconcileOptions options{line.selection()};
   options.dry_run = line.has("--dry-run");
   options.page_size = config->page_size;
   bool json = line.has("--json");

@@ -42,6 +42,8 @@ class SyncStore {
   virtual void finish_run(std::int64_t run_id, RunStatus status, const RunCounts& counts,
                           std::int64_t drift_found, const std::string& drift_json,
                           const std::string& error) = 0;
+  /// The scope a run was started with; nullopt when there is no such run.
+  virtual std::optional<std::string> run_scope(std::int64_t run_id) = 0;
 
   virtual std::optional<BackfillCheckpoint> load_checkpoint(EntityKind phase) = 0;
   virtual void save_checkpoint(const BackfillCheckpoint& checkpoint) = 0;

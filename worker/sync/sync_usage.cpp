@@ -86,7 +86,7 @@ Options:
   --verbose    log every API request (LOG_LEVEL=debug)
   -h, --help   this text
 
-Exit status: 0 done, 1 failed, 2 bad flags or configuration.
+Exit status: 0 done, 1 failed, 2 bad flags or configuration, 130 interrupted.
 
 )") + sync_variables_help();
 }

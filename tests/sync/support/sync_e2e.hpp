@@ -25,50 +25,15 @@
 #include "common/logging/logger.hpp"
 #include "fake_clerk_api.hpp"
 #include "support/test_env.hpp"
+#include "worker/support/scratch_database.hpp"
 
 /// What the sync e2e tests need around the real binaries: a database and a
 /// topic of their own, child processes, webhooks played straight into the
 /// topic (as the ingress would publish them), and the mirror read back.
 namespace sync_test {
 
-/// `url` with its database name replaced by `name`.
-inline std::string with_database(const std::string& url, const std::string& name) {
-  auto scheme = url.find("://");
-  if (scheme == std::string::npos) return url + " dbname=" + name;
-  auto slash = url.find('/', scheme + 3);
-  auto query = url.find('?', scheme + 3);
-  std::string head = url.substr(0, slash == std::string::npos ? query : slash);
-  std::string tail = query == std::string::npos ? "" : url.substr(query);
-  return head + "/" + name + tail;
-}
-
 /// A database for one test (the contract fixes schema `clerk`), dropped at the end.
-class ScratchDatabase {
- public:
-  ScratchDatabase()
-      : base_(test_support::require_env("DATABASE_URL")),
-        name_(test_support::unique_name("sync")),
-        url_(with_database(base_, name_)) {
-    pqxx::connection conn(base_);
-    pqxx::nontransaction tx(conn);
-    tx.exec("create database " + name_);
-  }
-  ~ScratchDatabase() {
-    try {
-      pqxx::connection conn(base_);
-      pqxx::nontransaction tx(conn);
-      tx.exec("drop database if exists " + name_ + " with (force)");
-    } catch (const std::exception&) {
-      // A leftover scratch database is harmless.
-    }
-  }
-  const std::string& url() const { return url_; }
-
- private:
-  std::string base_;
-  std::string name_;
-  std::string url_;
-};
+using ScratchDatabase = worker_test::ScratchDatabase;
 
 inline bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout,
                        std::chrono::milliseconds every = std::chrono::milliseconds(200)) {

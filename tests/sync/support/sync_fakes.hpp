@@ -18,7 +18,7 @@
 namespace sync_test {
 
 /// A clock that only moves when someone sleeps: sleeps return at once and
-/// advance the time. `stop_after_sleeps` simulates a stop request.
+/// advance the time. `request_stop()` simulates a stop request.
 class ManualClock : public worker::sync::Clock {
  public:
   TimePoint now() override { return now_; }
@@ -129,6 +129,10 @@ class MemorySyncStore : public worker::sync::SyncStore {
     run.drift_found = drift_found;
     run.drift_json = drift_json;
     run.error = error;
+  }
+  std::optional<std::string> run_scope(std::int64_t run_id) override {
+    if (run_id < 1 || run_id > static_cast<std::int64_t>(runs.size())) return std::nullopt;
+    return runs[static_cast<std::size_t>(run_id - 1)].scope;
   }
   std::optional<worker::sync::BackfillCheckpoint> load_checkpoint(EntityKind phase) override {
     auto it = checkpoints.find(phase);
