@@ -89,9 +89,9 @@ BatchResult BatchProcessor::process(std::vector<InboundEvent>& events) {
   auto known = tx->known_event_ids(apply::lookup_ids(events));
   auto triage = apply::triage(events, known);
   auto full_plan = apply::plan_effects(events, triage.candidates);
-  if (full_plan.writes_memberships() || full_plan.deletes_parents()) {
-    tx->lock_cascades(full_plan.deletes_parents());
-  }
+  tx->set_cascade_lock(full_plan.deletes_parents()      ? store::CascadeLock::kExclusive
+                       : full_plan.writes_memberships() ? store::CascadeLock::kShared
+                                                        : store::CascadeLock::kNone);
   auto isolation = apply::apply_isolating(
       events, triage.candidates,
       [&](const apply::EffectPlan& plan) { return tx->apply(events, plan); },

@@ -21,6 +21,14 @@ struct PartitionRange {
   std::int64_t next_offset = 0;
 };
 
+/// The advisory lock that orders membership writes against user/organization
+/// deletions (whose cascade must see every membership, and vice versa).
+enum class CascadeLock {
+  kNone,       ///< the batch writes neither memberships nor deletions of parents
+  kShared,     ///< the batch writes memberships
+  kExclusive,  ///< the batch deletes users or organizations
+};
+
 /// One database transaction of the consumer loop: claim the offsets, write the
 /// effects, record the audit trail, store the offsets, commit; all or nothing
 /// (design contract 7). Owned by the caller; not thread-safe. Every method throws
@@ -35,10 +43,11 @@ class MirrorTransaction {
   /// first offset (a zombie fence), with their stored next offset.
   virtual std::vector<common::kafka::TopicPartition> claim(
       const std::vector<PartitionRange>& ranges) = 0;
-  /// Serialises membership writes against user/organization deletions (whose
-  /// cascade must see every membership): a transaction-scoped advisory lock, shared
-  /// for membership writers, exclusive for parent deleters.
-  virtual void lock_cascades(bool exclusive) = 0;
+  /// Declares the cascade lock this transaction's writes need (decided once, from
+  /// the whole batch, so that no later apply() upgrades it). apply() takes it as a
+  /// transaction-scoped advisory lock right before its first deletion or membership
+  /// statement: user and organization upserts run before it, unserialised.
+  virtual void set_cascade_lock(CascadeLock lock) = 0;
   /// Which of `event_ids` the audit trail already holds as applied or stale.
   virtual std::unordered_set<std::string> known_event_ids(
       const std::vector<std::string>& event_ids) = 0;

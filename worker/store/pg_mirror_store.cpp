@@ -123,11 +123,7 @@ class PgMirrorTransaction : public MirrorTransaction {
     return fenced;
   }
 
-  void lock_cascades(bool exclusive) override {
-    guarded([&] {
-      work_->exec_prepared(exclusive ? "lock_exclusive" : "lock_shared", kCascadeLockKey);
-    });
-  }
+  void set_cascade_lock(CascadeLock lock) override { cascade_lock_ = lock; }
 
   std::unordered_set<std::string> known_event_ids(
       const std::vector<std::string>& event_ids) override {
@@ -152,6 +148,14 @@ class PgMirrorTransaction : public MirrorTransaction {
       try {
         write_users(events, plan.user_fields, landed);
         write_organizations(events, plan.organization_fields, landed);
+        if ((plan.deletes_parents() || plan.writes_memberships()) &&
+            cascade_lock_ != CascadeLock::kNone) {
+          // Held to the end of the transaction (released earlier only if this
+          // savepoint is rolled back; the next apply() takes it again).
+          work_->exec_prepared(
+              cascade_lock_ == CascadeLock::kExclusive ? "lock_exclusive" : "lock_shared",
+              kCascadeLockKey);
+        }
         write_deletions("delete_users", events, plan.user_deletions, landed);
         write_deletions("delete_organizations", events, plan.organization_deletions, landed);
         if (plan.deletes_parents()) cascade(events, plan);
@@ -422,6 +426,7 @@ class PgMirrorTransaction : public MirrorTransaction {
   PgMirrorStore& store_;
   const std::string& group_;
   std::unique_ptr<pqxx::work> work_;
+  CascadeLock cascade_lock_ = CascadeLock::kNone;
 };
 
 }  // namespace
