@@ -208,14 +208,20 @@ TEST_CASE("PostgreSQL stopped (fast, then immediate) for 20 s: the worker recove
   WorkerProcess worker(env, log_file("outage"));
   PacedProducer producer(brokers, topic.name, history, 200, 250ms);
 
+  REQUIRE(wait_until([&] { return ops_port(worker.log_path()) > 0; }, 60s));
+  std::string readyz =
+      "http://127.0.0.1:" + std::to_string(ops_port(worker.log_path())) + "/readyz";
   for (const char* mode : {"fast", "immediate"}) {
     INFO("mode " << mode);
     REQUIRE(wait_until([&] { return audited(cluster.url()) > 0; }, 60s));
     std::this_thread::sleep_for(1s);
     REQUIRE(cluster.script("stop", {"--mode", mode}) == 0);
-    std::this_thread::sleep_for(20s);
+    std::this_thread::sleep_for(2s);
+    CHECK(http_get(readyz).first == 503);  // the database is unreachable, and says so
+    std::this_thread::sleep_for(18s);
     CHECK(worker.running());
     REQUIRE(cluster.script("start") == 0);
+    CHECK(wait_until([&] { return http_get(readyz).first == 200; }, 30s));
   }
   CHECK(producer.join().empty());
   check_converged(cluster.url(), brokers, topic, history);

@@ -130,6 +130,27 @@ TEST_CASE(
   CHECK(scalar(db.url(),
                "select count(*) from clerk.applied_events where event_id = "
                "'msg_poison' and outcome = 'retried'") == 2);
+  // The ops endpoints tell the same story.
+  int port = ops_port(worker.log_path());
+  REQUIRE(port > 0);
+  std::string ops = "http://127.0.0.1:" + std::to_string(port);
+  CHECK(http_get(ops + "/healthz").first == 200);
+  auto ready = http_get(ops + "/readyz");
+  CHECK(ready.first == 200);
+  CHECK(ready.second == R"({"database":true,"broker":true})");
+  auto metrics = http_get(ops + "/metrics").second;
+  for (const char* expected :
+       {"clerk_mirror_worker_events_total{outcome=\"applied\",type=\"user.updated\"} 20",
+        "clerk_mirror_worker_events_total{outcome=\"retried\",type=\"user.updated\"} 2",
+        "clerk_mirror_worker_events_total{outcome=\"dead_lettered\",type=\"user.updated\"} 1",
+        "clerk_mirror_worker_retry_published_total{level=\"2\"} 1",
+        "clerk_mirror_worker_dead_letters_total{error_class=\"database\"} 1",
+        "clerk_mirror_worker_batch_size_events_count", "clerk_mirror_worker_apply_duration_seconds",
+        "clerk_mirror_worker_end_to_end_delay_seconds_bucket",
+        "clerk_mirror_worker_consumer_lag_messages{", "clerk_mirror_worker_ready 1"}) {
+    INFO(expected);
+    CHECK(metrics.find(expected) != std::string::npos);
+  }
   auto retries = read_topic(brokers, topic.name + ".retry.1", 1);
   REQUIRE(retries.size() == 1);
   CHECK(header(retries[0], "attempt") == "1");

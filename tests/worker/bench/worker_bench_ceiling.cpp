@@ -4,10 +4,13 @@
 // into temp tables, not timed), in chunks of the worker's batch size and mix;
 // then COPY of the same rows into tables of the same shape. No client work is
 // timed: this is what the server alone can do.
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <pqxx/pqxx>
 #include <regex>
+#include <sstream>
 #include <string>
 
 #include "worker/store/pg_statements.hpp"
@@ -31,6 +34,26 @@ std::string from_stage(const std::string& sql, const std::string& stage) {
   std::string out = std::regex_replace(sql, unnest, "(select * from " + stage + ")");
   if (out == sql) throw std::runtime_error("no unnest(...) row source in a statement");
   return out;
+}
+
+/// CPU seconds (user + system) used so far by process `pid` (our backend).
+double cpu_seconds(int pid) {
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (f == nullptr) return 0;
+  char buffer[2048] = {};
+  std::size_t n = std::fread(buffer, 1, sizeof buffer - 1, f);
+  std::fclose(f);
+  std::string stat(buffer, n);
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  auto close = stat.rfind(')');
+  std::istringstream rest(stat.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; rest >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);
+    if (i == 15) break;
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 double seconds(Clock::time_point since) {
@@ -64,6 +87,8 @@ int main(int argc, char** argv) {
   }
   pqxx::connection conn(o.url);
   pqxx::nontransaction(conn).exec("set jit = off");
+  const int backend = conn.backendpid();
+  double cpu_entities = 0, cpu_audit = 0;
   namespace sql = worker::store::sql;
   conn.prepare("users", from_stage(sql::kUpsertUsers, "stage_users"));
   conn.prepare("organizations", from_stage(sql::kUpsertOrganizations, "stage_orgs"));
@@ -133,19 +158,20 @@ int main(int argc, char** argv) {
       tx.exec(
           "truncate stage_users, stage_orgs, stage_members, stage_udel, stage_odel, "
           "stage_mdel, stage_audit");
-      // Ids sweep the key space (distinct within a chunk): first inserts, then updates.
+      // Ids walk a permutation of the key space (distinct within a chunk, scattered
+      // like the load generator's random picks): first inserts, then updates.
       tx.exec_params(R"sql(
         insert into stage_users select i, 1699999999000, v, 1699999999000, 'First', 'Example',
           null, 'https://img.clerk.com/x', null, 'person' || i || '@example.org', null,
           'idn_' || i, null, false, false, replace(t.u, 'IDX', i), v, v, 'msg_u' || v
-        from (select 'user_' || (($1::bigint + g) % $2::bigint) as i, 1700000000000 + $1::bigint + g as v
+        from (select 'user_' || (((($1::bigint + g) % $2::bigint) * 2654435761) % $2::bigint) as i, 1700000000000 + $1::bigint + g as v
               from generate_series(1, $3::int) g) s, templates t order by i)sql",
                      start, o.users, nu);
       tx.exec_params(R"sql(
         insert into stage_orgs select i, 1699999999000, v, 'Org', 'slug-' || i,
           'https://img.clerk.com/x', 'user_creator', 3, 5, true, replace(t.o, 'IDX', i), v, v,
           'msg_o' || v
-        from (select 'org_' || (($1::bigint + g) % $2::bigint) as i, 1700000000000 + $1::bigint + g as v
+        from (select 'org_' || (((($1::bigint + g) % $2::bigint) * 2654435761) % $2::bigint) as i, 1700000000000 + $1::bigint + g as v
               from generate_series(1, $3::int) g) s, templates t order by i)sql",
                      start, o.organizations, no);
       tx.exec_params(R"sql(
@@ -153,7 +179,8 @@ int main(int argc, char** argv) {
           replace(replace(replace(t.m, 'IDX', i), 'ORGX', org), 'USERX', usr), v, v, 'msg_m' || v
         from (select 'orgmem_' || m as i, 'org_' || (m % $4::bigint) as org,
                      'user_' || ((m * 7919) % $5::bigint) as usr, 1700000000000 + $1::bigint + g as v
-              from (select g, ($1::bigint + g) % $2::bigint as m from generate_series(1, $3::int) g) x) s,
+              from (select g, ((($1::bigint + g) % $2::bigint) * 2654435761) % $2::bigint as m
+                    from generate_series(1, $3::int) g) x) s,
              templates t order by i)sql",
                      start, o.memberships, nm + nmd, o.organizations, o.users);
       tx.exec_params(R"sql(
@@ -189,6 +216,7 @@ int main(int argc, char** argv) {
       tx.commit();
     }
     auto started = Clock::now();
+    double cpu_started = cpu_seconds(backend);
     {
       pqxx::work tx(conn);
       tx.exec_prepared("users");
@@ -201,13 +229,16 @@ int main(int argc, char** argv) {
       tx.commit();
     }
     t_entities += seconds(started);
+    cpu_entities += cpu_seconds(backend) - cpu_started;
     started = Clock::now();
+    cpu_started = cpu_seconds(backend);
     {
       pqxx::work tx(conn);
       tx.exec_prepared("audit", "bench");
       tx.commit();
     }
     t_audit += seconds(started);
+    cpu_audit += cpu_seconds(backend) - cpu_started;
     done += n;
   }
 

@@ -1,11 +1,15 @@
 #pragma once
+#include <curl/curl.h>
+
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
 #include <pqxx/pqxx>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -118,6 +122,37 @@ class WorkerProcess {
   std::string log_path_;
   std::unique_ptr<ChildProcess> child_;
 };
+
+/// GET `url`; {status, body}; status 0 when nothing answered.
+inline std::pair<long, std::string> http_get(const std::string& url) {
+  CURL* curl = curl_easy_init();
+  std::string body;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 5L);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(
+      curl, CURLOPT_WRITEFUNCTION, +[](char* data, std::size_t size, std::size_t n, void* out) {
+        static_cast<std::string*>(out)->append(data, size * n);
+        return size * n;
+      });
+  long status = 0;
+  if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(curl);
+  return {status, body};
+}
+
+/// The ops port a worker started with ADMIN_LISTEN=127.0.0.1:0 logged; 0 if not yet.
+inline int ops_port(const std::string& log_path) {
+  std::ifstream in(log_path);
+  std::string line;
+  int port = 0;
+  static const std::regex listening(R"("msg":"ops endpoints listening".*"port":([0-9]+))");
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (std::regex_search(line, m, listening)) port = std::stoi(m[1]);
+  }
+  return port;
+}
 
 inline std::string log_file(const std::string& name) {
   std::filesystem::create_directories("/tmp/clerk-mirror-tests");
