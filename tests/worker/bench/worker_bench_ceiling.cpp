@@ -278,8 +278,11 @@ int main(int argc, char** argv) {
   std::printf(
       "ceiling_events=%ld entities_seconds=%.2f audit_seconds=%.2f "
       "upsert_events_per_s=%.0f upsert_with_audit_events_per_s=%.0f "
+      "upsert_cpu_us_per_event=%.1f upsert_with_audit_cpu_us_per_event=%.1f "
       "copy_rows=%ld copy_seconds=%.2f copy_rows_per_s=%.0f\n",
-      done, t_entities, t_audit, done / t_entities, done / (t_entities + t_audit), copied, t_copy,
+      done, t_entities, t_audit, done / t_entities, done / (t_entities + t_audit),
+      cpu_entities * 1e6 / static_cast<double>(done),
+      (cpu_entities + cpu_audit) * 1e6 / static_cast<double>(done), copied, t_copy,
       copied / t_copy);
   return 0;
 }
