@@ -36,6 +36,8 @@ struct EnvelopeFacts {
   std::optional<std::string> data_user_id;                ///< `data.user_id`
 };
 
+/// What decode() found: the facts when ok(), else why not (an expected outcome, not
+/// an exception).
 struct EnvelopeDecodeResult {
   EnvelopeError error = EnvelopeError::kNone;
   std::string detail;  ///< one short sentence for the HTTP answer; never quotes the body

@@ -14,6 +14,7 @@ class Logger;
 
 namespace ingress::http {
 
+/// HttpServer's knobs (from IngressConfig); timeouts close the connection.
 struct HttpServerSettings {
   std::string listen = "0.0.0.0:8080";  ///< host:port; port 0 picks a free one
   int threads = 2;                      ///< I/O threads, one io_context each

@@ -13,6 +13,7 @@ enum class PublishStatus {
   kQueueFull,  ///< the local queue is full: back off
 };
 
+/// What a publish came to; passed to the PublishCallback exactly once.
 struct PublishResult {
   PublishStatus status = PublishStatus::kFailed;
   std::string error;  ///< the client's words when not persisted

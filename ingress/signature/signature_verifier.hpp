@@ -23,6 +23,7 @@ enum class VerifyError {
   kNoMatchingSignature,     ///< no `v1,` entry matches any configured secret
 };
 
+/// The outcome of one verification; which secret matched when ok().
 struct VerifyResult {
   VerifyError error = VerifyError::kNone;
   std::size_t secret_index = 0;  ///< which configured secret matched (when ok)

@@ -21,6 +21,7 @@ enum class HeaderError {
   kMissing,      ///< id, timestamp or signature absent under both names
 };
 
+/// The three values, or which rule the headers broke.
 struct HeaderExtraction {
   HeaderError error = HeaderError::kNone;
   std::string detail;  ///< names the header at fault

@@ -25,6 +25,7 @@ class IngressMetrics;
 
 namespace ingress::webhook {
 
+/// WebhookHandler's knobs (from IngressConfig).
 struct WebhookSettings {
   std::string topic = "clerk.events";
   std::size_t max_in_flight = 1024;  ///< publishes awaiting the broker; 503 beyond
