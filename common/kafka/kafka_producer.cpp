@@ -2,8 +2,11 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
+#include <condition_variable>
 #include <future>
 #include <memory>
+#include <mutex>
 
 #include "common/kafka/kafka_error.hpp"
 #include "common/logging/logger.hpp"
@@ -120,6 +123,56 @@ DeliveryReport KafkaProducer::produce_sync(const OutgoingRecord& record) {
     return failed;
   }
   return future.get();
+}
+
+BatchDelivery KafkaProducer::produce_all(const std::vector<OutgoingRecord>& records,
+                                         std::chrono::milliseconds timeout) {
+  // Shared with the delivery callbacks, which may outlive this call on timeout.
+  struct Tally {
+    std::mutex mutex;
+    std::condition_variable done;
+    std::size_t pending = 0;
+    BatchDelivery result;
+  };
+  auto tally = std::make_shared<Tally>();
+  auto on_delivery = [tally](const DeliveryReport& report) {
+    std::lock_guard lock(tally->mutex);
+    if (report.persisted) {
+      ++tally->result.persisted;
+    } else if (tally->result.failed++ == 0) {
+      tally->result.first_error = report.error;
+    }
+    if (--tally->pending == 0) tally->done.notify_all();
+  };
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (const auto& record : records) {
+    std::chrono::milliseconds backoff{5};
+    std::string error;
+    EnqueueResult queued;
+    {
+      std::lock_guard lock(tally->mutex);
+      ++tally->pending;
+    }
+    while ((queued = produce(record, on_delivery, &error)) == EnqueueResult::kQueueFull &&
+           std::chrono::steady_clock::now() < deadline) {
+      // The local queue drains as the broker acknowledges.
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(200));
+    }
+    if (queued != EnqueueResult::kQueued) {
+      std::lock_guard lock(tally->mutex);
+      --tally->pending;
+      if (tally->result.failed++ == 0) {
+        tally->result.first_error = error.empty() ? "local queue full" : error;
+      }
+      break;
+    }
+  }
+  std::unique_lock lock(tally->mutex);
+  tally->done.wait_until(lock, deadline, [&] { return tally->pending == 0; });
+  BatchDelivery result = tally->result;
+  result.unreported = tally->pending;
+  return result;
 }
 
 }  // namespace common::kafka

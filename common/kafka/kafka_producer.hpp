@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/kafka/kafka_client_config.hpp"
 #include "common/kafka/kafka_record.hpp"
@@ -30,6 +31,15 @@ enum class EnqueueResult {
   kQueued,     ///< the callback will run exactly once, on the producer's poll thread
   kQueueFull,  ///< local queue full: back off; callback will not run
   kFailed,     ///< refused (unknown topic, fatal state, too large); callback will not run
+};
+
+/// What produce_all() achieved for a batch.
+struct BatchDelivery {
+  std::size_t persisted = 0;
+  std::size_t failed = 0;      ///< reported as not persisted, or refused locally
+  std::size_t unreported = 0;  ///< still in flight when the timeout expired
+  std::string first_error;     ///< librdkafka's words for the first failure
+  bool ok() const { return failed == 0 && unreported == 0; }
 };
 
 struct ProducerSettings {
@@ -65,6 +75,12 @@ class KafkaProducer {
   bool ping(std::chrono::milliseconds timeout) const;
   /// Produces and waits for the report; convenience for tools and tests.
   DeliveryReport produce_sync(const OutgoingRecord& record);
+  /// Produces every record and waits until each one is reported or `timeout`
+  /// passed. A full local queue is waited out with a capped backoff; a record the
+  /// queue refuses stops the batch (records already queued are still awaited).
+  /// Safe to call from several threads; blocks the caller.
+  BatchDelivery produce_all(const std::vector<OutgoingRecord>& records,
+                            std::chrono::milliseconds timeout);
 
  private:
   static void on_delivery_report(const void* message);

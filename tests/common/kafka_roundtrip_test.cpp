@@ -58,3 +58,32 @@ TEST_CASE("producing to a broker that is not there fails within the delivery tim
   CHECK(waited < std::chrono::seconds(5));
   CHECK_FALSE(producer.ping(std::chrono::milliseconds(300)));
 }
+
+TEST_CASE("produce_all waits for every acknowledgement of a batch", "[kafka]") {
+  common::logging::Logger logger("test", common::logging::Level::kWarn);
+  std::string brokers = test_support::require_env("KAFKA_BROKERS");
+  std::string topic = test_support::unique_name("batch");
+  KafkaAdmin(brokers, logger).create_topics({{topic, 2, 1, {}}}, std::chrono::seconds(10));
+  KafkaProducer producer({brokers}, logger);
+  std::vector<OutgoingRecord> records;
+  for (int i = 0; i < 500; ++i) {
+    records.push_back({topic, "k" + std::to_string(i % 7), "v" + std::to_string(i), {}, {}, 0});
+  }
+  BatchDelivery delivery = producer.produce_all(records, std::chrono::seconds(20));
+  CHECK(delivery.ok());
+  CHECK(delivery.persisted == 500);
+  CHECK(producer.in_flight() == 0);
+}
+
+TEST_CASE("produce_all reports a batch the broker never acknowledged", "[kafka]") {
+  common::logging::Logger logger("test", common::logging::Level::kError);
+  ProducerSettings settings{"127.0.0.1:1"};
+  settings.delivery_timeout = std::chrono::milliseconds(800);
+  KafkaProducer producer(settings, logger);
+  std::vector<OutgoingRecord> records(3, OutgoingRecord{"nowhere", "k", "v", {}, {}, 0});
+  BatchDelivery delivery = producer.produce_all(records, std::chrono::seconds(5));
+  CHECK_FALSE(delivery.ok());
+  CHECK(delivery.persisted == 0);
+  CHECK(delivery.failed + delivery.unreported == 3);
+  CHECK_FALSE(delivery.first_error.empty());
+}
