@@ -72,7 +72,7 @@ TEST_CASE("produce_all waits for every acknowledgement of a batch", "[kafka]") {
   BatchDelivery delivery = producer.produce_all(records, std::chrono::seconds(20));
   CHECK(delivery.ok());
   CHECK(delivery.persisted == 500);
-  CHECK(producer.in_flight() == 0);
+  CHECK(delivery.unreported == 0);
 }
 
 TEST_CASE("produce_all reports a batch the broker never acknowledged", "[kafka]") {
