@@ -48,21 +48,35 @@ KafkaProducer::~KafkaProducer() {
 struct MessageOpaque {
   KafkaProducer* producer;
   DeliveryCallback callback;
+  std::string value;  ///< the payload when taken over (read in place by librdkafka)
 };
 
 EnqueueResult KafkaProducer::produce(const OutgoingRecord& record, DeliveryCallback on_delivery,
+                                     std::string* error) {
+  auto opaque = std::make_unique<MessageOpaque>(MessageOpaque{this, std::move(on_delivery), {}});
+  return enqueue(record, record.value, RD_KAFKA_MSG_F_COPY, std::move(opaque), error);
+}
+
+EnqueueResult KafkaProducer::produce(OutgoingRecord&& record, DeliveryCallback on_delivery,
+                                     std::string* error) {
+  auto opaque = std::make_unique<MessageOpaque>(
+      MessageOpaque{this, std::move(on_delivery), std::move(record.value)});
+  std::string_view value = opaque->value;
+  return enqueue(record, value, 0, std::move(opaque), error);
+}
+
+EnqueueResult KafkaProducer::enqueue(const OutgoingRecord& record, std::string_view value,
+                                     int flags, std::unique_ptr<MessageOpaque> opaque,
                                      std::string* error) {
   rd_kafka_headers_t* headers = rd_kafka_headers_new(record.headers.size());
   for (const auto& h : record.headers) {
     rd_kafka_header_add(headers, h.name.data(), static_cast<ssize_t>(h.name.size()), h.value.data(),
                         static_cast<ssize_t>(h.value.size()));
   }
-  auto opaque = std::make_unique<MessageOpaque>(MessageOpaque{this, std::move(on_delivery)});
   rd_kafka_resp_err_t err = rd_kafka_producev(
       handle_.get(), RD_KAFKA_V_TOPIC(record.topic.c_str()),
       RD_KAFKA_V_PARTITION(record.partition.value_or(RD_KAFKA_PARTITION_UA)),
-      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-      RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
+      RD_KAFKA_V_MSGFLAGS(flags), RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
       RD_KAFKA_V_KEY(record.key.data(), record.key.size()), RD_KAFKA_V_HEADERS(headers),
       RD_KAFKA_V_TIMESTAMP(record.timestamp_ms), RD_KAFKA_V_OPAQUE(opaque.get()), RD_KAFKA_V_END);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {

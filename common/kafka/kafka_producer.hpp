@@ -3,7 +3,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -50,6 +52,8 @@ struct ProducerSettings {
   Properties extra;  ///< any librdkafka property, applied last
 };
 
+struct MessageOpaque;  ///< per-record state between produce and its report
+
 /// An idempotent producer (acks=all, enable.idempotence=true) with a thread that
 /// serves delivery reports. Thread-safe: produce() may be called from any thread.
 /// Owned by main (or by the ingress's publisher, which recreates it after a fatal
@@ -64,6 +68,10 @@ class KafkaProducer {
 
   /// Translates into rd_kafka_producev. `on_delivery` runs once when queued.
   EnqueueResult produce(const OutgoingRecord& record, DeliveryCallback on_delivery,
+                        std::string* error = nullptr);
+  /// The same, taking the value over instead of copying it: it stays with the record
+  /// until its delivery report (librdkafka reads it in place), and is dropped on failure.
+  EnqueueResult produce(OutgoingRecord&& record, DeliveryCallback on_delivery,
                         std::string* error = nullptr);
   /// Translates into rd_kafka_flush; true when nothing is left in flight.
   bool flush(std::chrono::milliseconds timeout);
@@ -83,6 +91,8 @@ class KafkaProducer {
                             std::chrono::milliseconds timeout);
 
  private:
+  EnqueueResult enqueue(const OutgoingRecord& record, std::string_view value, int flags,
+                        std::unique_ptr<MessageOpaque> opaque, std::string* error);
   static void on_delivery_report(const void* message);
 
   ClientContext context_;

@@ -29,11 +29,21 @@ constexpr std::size_t kLingerDiscardLimit = 256 * 1024;
 constexpr std::chrono::milliseconds kLingerTime{1000};
 }  // namespace
 
-/// Answers may arrive from other threads (the Kafka delivery thread) after the
-/// server stopped; the gate keeps them from posting to a destroyed io_context.
-struct DeliveryGate {
+/// Answers for one io_context's connections. They arrive from other threads (the
+/// Kafka delivery thread), many at a time: the first answer posts one drain and the
+/// ones that come before it runs only join the queue, so a batch of delivery reports
+/// wakes the I/O thread once, not once per answer. Closed when the server stops, so
+/// nothing is posted to a destroyed io_context.
+struct HttpServer::Mailbox {
   std::mutex mutex;
   bool open = true;
+  bool drain_posted = false;
+  asio::io_context* context = nullptr;
+  std::vector<std::pair<std::weak_ptr<Session>, HttpResponse>> letters;
+  std::vector<std::pair<std::weak_ptr<Session>, HttpResponse>> reading;  ///< I/O thread only
+
+  void deliver(std::shared_ptr<Mailbox> self, std::weak_ptr<Session> to, HttpResponse response);
+  void drain();
 };
 
 struct HttpServer::Impl {
@@ -53,8 +63,8 @@ struct HttpServer::Impl {
   std::mutex sessions_mutex;
   std::list<std::weak_ptr<Session>> sessions;
   std::shared_ptr<std::function<void()>> accept_loop;
-  std::string refusal;  ///< the canned 503 for connections over the cap
-  std::shared_ptr<DeliveryGate> gate = std::make_shared<DeliveryGate>();
+  std::string refusal;                              ///< the canned 503 for connections over the cap
+  std::vector<std::shared_ptr<Mailbox>> mailboxes;  ///< one per io_context
 
   Impl(HttpServerSettings s, RequestHandler& h, ServerObserver& o, common::logging::Logger& l)
       : settings(std::move(s)), handler(h), observer(o), logger(l) {}
@@ -64,9 +74,10 @@ struct HttpServer::Impl {
 /// through the ResponseSlot (which posts back to that thread).
 class HttpServer::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(HttpServer& server, tcp::socket socket)
+  Session(HttpServer& server, tcp::socket socket, std::shared_ptr<Mailbox> mailbox)
       : server_(server),
         impl_(*server.impl_),
+        mailbox_(std::move(mailbox)),
         socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         parser_(impl_.settings.limits) {}
@@ -208,14 +219,8 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   void dispatch() {
     arm(Phase::kHandling, impl_.settings.handler_budget);
     auto slot = std::make_shared<ResponseSlot>();
-    std::weak_ptr<Session> weak = shared_from_this();
-    auto executor = socket_.get_executor();
-    slot->deliver = [weak, executor, gate = impl_.gate](HttpResponse response) {
-      std::lock_guard lock(gate->mutex);
-      if (!gate->open) return;
-      asio::post(executor, [weak, response = std::move(response)]() mutable {
-        if (auto self = weak.lock()) self->on_answer(std::move(response));
-      });
+    slot->deliver = [weak = weak_from_this(), mailbox = mailbox_](HttpResponse response) {
+      mailbox->deliver(mailbox, weak, std::move(response));
     };
     slot_ = slot;
     handling_ = true;
@@ -228,6 +233,8 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
       responder(HttpResponse::error(500, "internal", "internal error"));
     }
   }
+
+  friend struct Mailbox;
 
   void on_answer(HttpResponse response) {
     if (phase_ != Phase::kHandling) return;
@@ -321,6 +328,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
 
   HttpServer& server_;
   Impl& impl_;
+  std::shared_ptr<Mailbox> mailbox_;
   tcp::socket socket_;
   asio::steady_timer timer_;
   RequestParser parser_;
@@ -344,6 +352,28 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   bool handling_ = false;
   bool close_after_write_ = false;
 };
+
+void HttpServer::Mailbox::deliver(std::shared_ptr<Mailbox> self, std::weak_ptr<Session> to,
+                                  HttpResponse response) {
+  std::lock_guard lock(mutex);
+  if (!open) return;
+  letters.emplace_back(std::move(to), std::move(response));
+  if (drain_posted) return;
+  drain_posted = true;
+  asio::post(*context, [self = std::move(self)] { self->drain(); });
+}
+
+void HttpServer::Mailbox::drain() {
+  {
+    std::lock_guard lock(mutex);
+    letters.swap(reading);
+    drain_posted = false;
+  }
+  for (auto& [to, response] : reading) {
+    if (auto session = to.lock()) session->on_answer(std::move(response));
+  }
+  reading.clear();
+}
 
 HttpServer::HttpServer(HttpServerSettings settings, RequestHandler& handler,
                        ServerObserver& observer, common::logging::Logger& logger)
@@ -380,6 +410,8 @@ void HttpServer::start() {
   if (impl.started) return;
   for (int i = 0; i < impl.settings.threads; ++i) {
     impl.contexts.push_back(std::make_unique<asio::io_context>(1));
+    impl.mailboxes.push_back(std::make_shared<Mailbox>());
+    impl.mailboxes.back()->context = impl.contexts.back().get();
     impl.guards.push_back(asio::make_work_guard(*impl.contexts.back()));
   }
   asio::io_context& first = *impl.contexts.front();
@@ -406,9 +438,10 @@ void HttpServer::start() {
   *accept = [this, accept_weak = std::weak_ptr<std::function<void()>>(accept)]() {
     Impl& impl = *impl_;
     if (!impl.acceptor || !impl.acceptor->is_open()) return;
-    asio::io_context& target = *impl.contexts[impl.next_context];
+    std::size_t target = impl.next_context;
     impl.next_context = (impl.next_context + 1) % impl.contexts.size();
-    impl.acceptor->async_accept(target, [this, accept_weak](error_code ec, tcp::socket socket) {
+    impl.acceptor->async_accept(*impl.contexts[target], [this, accept_weak, target](
+                                                            error_code ec, tcp::socket socket) {
       auto again = accept_weak.lock();
       if (!again) return;
       Impl& impl = *impl_;
@@ -433,7 +466,7 @@ void HttpServer::start() {
       } else {
         connections_.fetch_add(1);
         impl.observer.on_connection_opened();
-        auto session = std::make_shared<Session>(*this, std::move(socket));
+        auto session = std::make_shared<Session>(*this, std::move(socket), impl.mailboxes[target]);
         {
           std::lock_guard lock(impl.sessions_mutex);
           session->registered_at(impl.sessions.insert(impl.sessions.end(), session));
@@ -502,9 +535,9 @@ void HttpServer::stop() {
   for (auto& thread : impl.threads)
     thread.join();
   impl.threads.clear();
-  {
-    std::lock_guard lock(impl.gate->mutex);
-    impl.gate->open = false;
+  for (auto& mailbox : impl.mailboxes) {
+    std::lock_guard lock(mailbox->mutex);
+    mailbox->open = false;
   }
   // Sessions still referenced by pending handlers die with their io_context.
   impl.acceptor.reset();

@@ -62,6 +62,7 @@ class HttpServer {
 
  private:
   class Session;
+  struct Mailbox;
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::atomic<bool> draining_{false};

@@ -14,10 +14,10 @@ class KafkaRecordProducer : public RecordProducer {
   KafkaRecordProducer(const common::kafka::ProducerSettings& settings,
                       common::logging::Logger& logger)
       : producer_(settings, logger) {}
-  common::kafka::EnqueueResult produce(const common::kafka::OutgoingRecord& record,
+  common::kafka::EnqueueResult produce(common::kafka::OutgoingRecord&& record,
                                        common::kafka::DeliveryCallback on_delivery,
                                        std::string* error) override {
-    return producer_.produce(record, std::move(on_delivery), error);
+    return producer_.produce(std::move(record), std::move(on_delivery), error);
   }
   bool has_fatal_error() const override { return producer_.has_fatal_error(); }
   bool ping(std::chrono::milliseconds timeout) const override { return producer_.ping(timeout); }
@@ -102,7 +102,7 @@ void KafkaEventPublisher::publish(common::kafka::OutgoingRecord&& record, Publis
     if (report.fatal) request_recreate();
     done({PublishStatus::kFailed, report.error});
   };
-  switch (producer->produce(record, std::move(on_delivery), &error)) {
+  switch (producer->produce(std::move(record), std::move(on_delivery), &error)) {
     case common::kafka::EnqueueResult::kQueued:
       return;
     case common::kafka::EnqueueResult::kQueueFull:

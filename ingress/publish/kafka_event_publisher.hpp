@@ -26,7 +26,8 @@ namespace ingress::publish {
 class RecordProducer {
  public:
   virtual ~RecordProducer() = default;
-  virtual common::kafka::EnqueueResult produce(const common::kafka::OutgoingRecord& record,
+  /// Takes the record over (its value is not copied); dropped when not queued.
+  virtual common::kafka::EnqueueResult produce(common::kafka::OutgoingRecord&& record,
                                                common::kafka::DeliveryCallback on_delivery,
                                                std::string* error) = 0;
   virtual bool has_fatal_error() const = 0;

@@ -1,11 +1,10 @@
 #pragma once
+#include <array>
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <mutex>
-#include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 namespace ingress::webhook {
 
@@ -29,13 +28,21 @@ struct BodyFingerprint {
 /// The fingerprint of `body` (std::hash over the bytes). Pure.
 BodyFingerprint fingerprint(std::string_view body);
 
-/// A bounded memory of recent delivery ids and a fingerprint of their bodies, least
-/// recently used forgotten first. Per process: replicas do not share it, so it is a
-/// best-effort guard, not a guarantee (the worker's version check is the guarantee).
-/// Capacity 0 disables it (everything is kNew). Thread-safe (one mutex). Pure: no
-/// I/O, no clock.
+/// A bounded memory of recent delivery ids and a fingerprint of their bodies. When
+/// full, the clock algorithm picks what to forget: an entry looked up again since the
+/// hand last passed gets a second chance, so ids being retried stay remembered (an
+/// approximation of least recently used without moving anything on a lookup).
+///
+/// Flat storage, allocated once: a ring of entries holding ids of up to
+/// kStoredIdBytes inline, and an open-addressing index of ring positions. Ids longer
+/// than that are told apart by their hash, length and first kStoredIdBytes bytes.
+/// Per process: replicas do not share it, so it is a best-effort guard, not a
+/// guarantee (the worker's version check is the guarantee). Capacity 0 disables it
+/// (everything is kNew). Thread-safe (one mutex). Pure: no I/O, no clock.
 class RecentDeliveries {
  public:
+  static constexpr std::size_t kStoredIdBytes = 64;
+
   explicit RecentDeliveries(std::size_t capacity);
   /// Looks `id` up and, when new, remembers it with `body`.
   Recall observe(std::string_view id, BodyFingerprint body);
@@ -45,14 +52,30 @@ class RecentDeliveries {
 
  private:
   struct Entry {
-    std::string id;
+    std::uint64_t id_hash = 0;
     BodyFingerprint body;
+    std::uint32_t id_size = 0;
+    bool used = false;
     bool persisted = false;
+    bool referenced = false;  ///< looked up since the clock hand last passed
+    std::array<char, kStoredIdBytes> id{};
   };
+  static constexpr std::uint32_t kEmpty = 0;  ///< index slots hold ring position + 1
+
+  bool matches(const Entry& entry, std::uint64_t hash, std::string_view id) const;
+  /// The ring position of `id`, or capacity_ when absent.
+  std::size_t find(std::uint64_t hash, std::string_view id) const;
+  void unindex(std::size_t position);
+  void index(std::size_t position);
+  std::size_t home(std::uint64_t hash) const { return static_cast<std::size_t>(hash) & mask_; }
+
   std::size_t capacity_;
+  std::size_t mask_ = 0;
   mutable std::mutex mutex_;
-  std::list<Entry> order_;  ///< most recent first
-  std::unordered_map<std::string_view, std::list<Entry>::iterator> index_;
+  std::vector<Entry> ring_;
+  std::vector<std::uint32_t> slots_;
+  std::size_t hand_ = 0;  ///< the clock hand: the next ring position considered
+  std::size_t size_ = 0;
 };
 
 }  // namespace ingress::webhook

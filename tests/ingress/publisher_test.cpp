@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <future>
+#include <string>
 #include <thread>
 
 #include "common/logging/logger.hpp"
@@ -32,7 +33,7 @@ class FakeProducer : public ingress::publish::RecordProducer {
  public:
   explicit FakeProducer(Script& script) : script_(script) { ++script_.created; }
   ~FakeProducer() override { ++script_.destroyed; }
-  EnqueueResult produce(const common::kafka::OutgoingRecord&,
+  EnqueueResult produce(common::kafka::OutgoingRecord&&,
                         common::kafka::DeliveryCallback on_delivery, std::string* error) override {
     if (fatal_) {
       if (error) *error = "fatal";
@@ -144,4 +145,31 @@ TEST_CASE("recent deliveries: bounded, least recently used forgotten first", "[u
   ingress::webhook::RecentDeliveries off(0);
   CHECK(off.observe("a", one) == Recall::kNew);
   CHECK(off.observe("a", two) == Recall::kNew);
+}
+
+TEST_CASE("recent deliveries: the index survives many evictions; long ids are told apart",
+          "[unit][webhook]") {
+  using ingress::webhook::fingerprint;
+  using ingress::webhook::Recall;
+  auto body = fingerprint("{}");
+  const std::size_t capacity = 1000;
+  ingress::webhook::RecentDeliveries recent(capacity);
+  auto id = [](int i) { return "msg_" + std::to_string(i * 7919); };
+  for (int i = 0; i < 5000; ++i)
+    REQUIRE(recent.observe(id(i), body) == Recall::kNew);
+  CHECK(recent.size() == capacity);
+  // Nothing was looked up twice, so the last `capacity` ids are the ones remembered.
+  int remembered = 0;
+  for (int i = 4000; i < 5000; ++i)
+    remembered += recent.observe(id(i), body) == Recall::kSameBody ? 1 : 0;
+  CHECK(remembered == 1000);
+  CHECK(recent.observe(id(3999), body) == Recall::kNew);
+  CHECK(recent.observe(id(0), body) == Recall::kNew);
+
+  std::string prefix(100, 'x');
+  ingress::webhook::RecentDeliveries long_ids(4);
+  CHECK(long_ids.observe(prefix + "1", body) == Recall::kNew);
+  CHECK(long_ids.observe(prefix + "2", body) == Recall::kNew);
+  CHECK(long_ids.observe(prefix + "1", body) == Recall::kSameBody);
+  CHECK(long_ids.observe(prefix + "2", fingerprint("[]")) == Recall::kDifferentBody);
 }
