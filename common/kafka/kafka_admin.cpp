@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <memory>
+#include <string>
 
 #include "common/kafka/kafka_error.hpp"
 
@@ -83,6 +84,21 @@ int KafkaAdmin::partition_count(const std::string& topic, std::chrono::milliseco
   }
   rd_kafka_metadata_destroy(metadata);
   return count;
+}
+
+std::vector<Watermarks> KafkaAdmin::watermarks(const std::string& topic,
+                                               std::chrono::milliseconds timeout) {
+  std::vector<Watermarks> out(static_cast<std::size_t>(partition_count(topic, timeout)));
+  for (std::size_t p = 0; p < out.size(); ++p) {
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+        handle_.get(), topic.c_str(), static_cast<std::int32_t>(p), &out[p].low, &out[p].high,
+        static_cast<int>(timeout.count()));
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      throw KafkaError(
+          "watermarks of " + topic + "[" + std::to_string(p) + "]: " + rd_kafka_err2str(err), err);
+    }
+  }
+  return out;
 }
 
 std::vector<TopicSpec> pipeline_topics(const std::string& topic, int partitions, int retry_levels) {

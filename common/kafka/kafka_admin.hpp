@@ -1,5 +1,6 @@
 #pragma once
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,12 @@ struct TopicSpec {
   Properties config;  ///< topic-level configs, e.g. retention.ms
 };
 
+/// The first offset still stored and the offset the next record will get.
+struct Watermarks {
+  std::int64_t low = 0;
+  std::int64_t high = 0;
+};
+
 /// Topic administration through librdkafka's Admin API. Not thread-safe.
 class KafkaAdmin {
  public:
@@ -29,6 +36,10 @@ class KafkaAdmin {
   /// Partition count of `topic`, 0 when it does not exist; throws when the
   /// broker cannot be reached (rd_kafka_metadata).
   int partition_count(const std::string& topic, std::chrono::milliseconds timeout);
+  /// Low and high watermark of each partition of `topic` (index = partition); empty
+  /// when the topic does not exist. Throws KafkaError when the broker cannot answer
+  /// (rd_kafka_query_watermark_offsets).
+  std::vector<Watermarks> watermarks(const std::string& topic, std::chrono::milliseconds timeout);
 
  private:
   ClientContext context_;

@@ -13,6 +13,7 @@
 #include "common/metrics/metrics_registry.hpp"
 #include "common/process/stop_signal.hpp"
 #include "worker/commands/command.hpp"
+#include "worker/commands/serve_worker.hpp"
 #include "worker/config/worker_config.hpp"
 #include "worker/consume/batch_processor.hpp"
 #include "worker/consume/consumer_loop.hpp"
@@ -112,7 +113,12 @@ int run_worker(const CommandContext& context) {
   if (!positional.empty()) env.fail("arguments", "unexpected: " + positional.front());
   config::WorkerConfig config = config::read_worker_config(env);
   if (!env.problems().empty()) return report_config_problems("worker", env.problems());
+  return serve_worker(config, context.stop);
+}
 
+}  // namespace
+
+int serve_worker(const config::WorkerConfig& config, common::process::StopSignal& stop) {
   common::logging::Logger logger("worker", config.log_level);
   common::metrics::MetricsRegistry registry;
   observe::WorkerMetrics metrics(registry.registry());
@@ -147,12 +153,12 @@ int run_worker(const CommandContext& context) {
               {{"address", config.admin_listen}, {"port", server.port()}});
 
   int exit_code = 0;
-  if (config.migrate_on_start && !migrate_at_start(config, logger, context.stop, exit_code)) {
+  if (config.migrate_on_start && !migrate_at_start(config, logger, stop, exit_code)) {
     server.stop();
     return exit_code;
   }
   retry::RetryPolicy policy(config.retry);
-  if (!ensure_topics(config, policy.retry_levels(), logger, context.stop)) {
+  if (!ensure_topics(config, policy.retry_levels(), logger, stop)) {
     server.stop();
     return 0;
   }
@@ -181,17 +187,15 @@ int run_worker(const CommandContext& context) {
   try {
     common::kafka::KafkaConsumer consumer(consumer_settings, logger, &loop);
     logger.info("worker started", {{"group", config.group_id}, {"worker", config.worker_name}});
-    loop.run(consumer, context.stop);
+    loop.run(consumer, stop);
   } catch (const std::exception& e) {
     logger.error("worker stopped on an unexpected error", {{"error", e.what()}});
     result = 1;
   }
   server.stop();
-  logger.info("worker stopped", {{"signal", context.stop.signal_number()}});
+  logger.info("worker stopped", {{"signal", stop.signal_number()}});
   return result;
 }
-
-}  // namespace
 
 Command worker_command() {
   return {"worker", "apply the event topic to PostgreSQL (the long-running consumer)", kUsage,
