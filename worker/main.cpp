@@ -34,9 +34,10 @@ int main(int argc, char** argv) {
   // First: blocks SIGINT/SIGTERM before any other thread exists.
   common::process::StopSignal stop;
   const std::vector<worker::commands::Command> commands{
-      worker::commands::worker_command(), worker::commands::migrate_command(),
-      worker::sync::backfill_command(),   worker::sync::reconcile_command(),
-      worker::sync::sync_command(),       worker::commands::status_command(),
+      worker::commands::worker_command(),  worker::commands::migrate_command(),
+      worker::sync::backfill_command(),    worker::sync::reconcile_command(),
+      worker::sync::sync_command(),        worker::commands::status_command(),
+      worker::commands::rebuild_command(), worker::commands::dlq_command(),
   };
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {

@@ -30,6 +30,8 @@ struct Command {
 Command worker_command();
 Command migrate_command();
 Command status_command();
+Command dlq_command();
+Command rebuild_command();
 
 /// Prints every configuration problem (one line each) to stderr; returns 2.
 int report_config_problems(std::string_view command, const std::vector<std::string>& problems);
