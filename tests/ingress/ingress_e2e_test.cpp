@@ -316,12 +316,16 @@ TEST_CASE("every bad-input row over a raw socket gets its answer and publishes n
   {
     INFO("row 20: over the connection cap");
     e.wait_for_quiet();
+    // Nothing left from the rows above (only the metrics probe's own connection),
+    // so the 16 held connections are exactly the cap.
+    REQUIRE(e.connections() == 1);
     std::vector<std::unique_ptr<RawClient>> held;
     for (int i = 0; i < 16; ++i)
       held.push_back(std::make_unique<RawClient>(e.port()));
     std::this_thread::sleep_for(200ms);
     RawClient extra(e.port());
     auto refused = extra.response(2s);
+    INFO(e.ingress->log());
     REQUIRE(refused);
     CHECK(refused->status == 503);
     CHECK(refused->headers.count("retry-after") == 1);
