@@ -139,7 +139,9 @@ TEST_CASE("kill -9 of workers at random moments loses nothing and applies nothin
   auto static_env = env;
   static_env["WORKER_GROUP_INSTANCE_ID"] = "kill-test-a";
   WorkerProcess a(static_env, log_file("kill-a")), b(env, log_file("kill-b"));
-  PacedProducer producer(brokers, topic.name, history, 100, 200ms);
+  // Paced so that production outlasts the ten kills below (about 25 s): workers
+  // that keep up only apply while events still arrive.
+  PacedProducer producer(brokers, topic.name, history, 100, 350ms);
   REQUIRE(wait_until([&] { return audited(db.url()) > 0; }, 60s));
 
   std::mt19937_64 rng(4242);
