@@ -52,4 +52,14 @@ InboundEvent read_inbound(common::kafka::ConsumedRecord record,
 /// True when `text` is valid UTF-8 with no control characters (NUL included).
 bool printable_utf8(std::string_view text);
 
+/// Length of the valid UTF-8 sequence starting at `at` (< text.size()), 0 when
+/// there is none (stray continuation byte, truncated, overlong, surrogate, past
+/// U+10FFFF).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t at);
+
+/// The event id of a record without an event-id header: where it was first
+/// written ("kafka:<topic>:<partition>:<offset>", from a retry or dead-letter
+/// copy's original-* headers when present, else the record's own position).
+std::string synthesised_event_id(const common::kafka::ConsumedRecord& record);
+
 }  // namespace worker::apply

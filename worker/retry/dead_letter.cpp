@@ -7,6 +7,7 @@
 
 #include "common/events/event_contract.hpp"
 #include "common/logging/logger.hpp"
+#include "worker/apply/inbound_event.hpp"
 
 namespace worker::retry {
 namespace {
@@ -32,43 +33,13 @@ std::optional<std::int64_t> parse_integer(std::string_view text) {
   return value;
 }
 
-// Length of the valid UTF-8 sequence starting at `at`, 0 when it is not one
-// (stray continuation byte, truncated, overlong, surrogate, past U+10FFFF).
-std::size_t utf8_sequence_length(std::string_view text, std::size_t at) {
-  static constexpr std::array<std::uint32_t, 4> kSmallest = {0, 0x80, 0x800, 0x10000};
-  auto c = static_cast<unsigned char>(text[at]);
-  if (c < 0x80) return 1;
-  std::size_t extra = 0;
-  std::uint32_t cp = 0;
-  if ((c & 0xE0) == 0xC0) {
-    extra = 1;
-    cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    extra = 2;
-    cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    extra = 3;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (text.size() - at <= extra) return 0;
-  for (std::size_t k = 1; k <= extra; ++k) {
-    auto cc = static_cast<unsigned char>(text[at + k]);
-    if ((cc & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (cc & 0x3F);
-  }
-  if (cp < kSmallest[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return extra + 1;
-}
-
 // Dead letters are often records the worker refused for their bytes (a malformed
 // key, say); the listing must stay valid JSON whatever they hold.
 void append_text(std::string& out, std::string_view text) {
   std::string clean;
   clean.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
-    std::size_t length = utf8_sequence_length(text, i);
+    std::size_t length = apply::utf8_sequence_length(text, i);
     if (length == 0) {
       clean += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
       ++i;
@@ -117,12 +88,7 @@ bool is_failure_header(std::string_view name) {
 
 std::string dead_letter_event_id(const common::kafka::ConsumedRecord& dead_letter) {
   if (const auto* id = header_value(dead_letter, header::kEventId)) return *id;
-  const auto* topic = header_value(dead_letter, header::kOriginalTopic);
-  const auto* partition = header_value(dead_letter, header::kOriginalPartition);
-  const auto* offset = header_value(dead_letter, header::kOriginalOffset);
-  if (topic && partition && offset) return "kafka:" + *topic + ":" + *partition + ":" + *offset;
-  return "kafka:" + dead_letter.topic + ":" + std::to_string(dead_letter.partition) + ":" +
-         std::to_string(dead_letter.offset);
+  return apply::synthesised_event_id(dead_letter);
 }
 
 std::string dead_letter_json(const common::kafka::ConsumedRecord& dead_letter) {
