@@ -86,24 +86,8 @@ std::int64_t end_offsets(const std::string& brokers, const std::string& topic) {
   return sum;
 }
 
-std::string header(const common::kafka::ConsumedRecord& r, const char* name) {
-  const auto* h = common::kafka::find_header(r.headers, name);
-  return h ? h->value : "<none>";
-}
-
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
-}
-
-HistoryEvent user_event(const std::string& id, const std::string& event_id, std::int64_t version,
-                        const std::string& name) {
-  HistoryEvent e;
-  e.event_id = event_id;
-  e.type = "user.updated";
-  e.entity_id = e.key = id;
-  e.timestamp = version;
-  e.json = envelope(e.type, user_data(id, version, name), version);
-  return e;
 }
 
 // A fault the event causes while the switch is on (P0001: the event's own

@@ -9,26 +9,6 @@
 
 using namespace worker_test;
 
-namespace {
-
-std::string header(const common::kafka::ConsumedRecord& r, const char* name) {
-  const auto* h = common::kafka::find_header(r.headers, name);
-  return h ? h->value : "<none>";
-}
-
-HistoryEvent user_event(const std::string& id, const std::string& event_id, std::int64_t version,
-                        const std::string& name) {
-  HistoryEvent e;
-  e.event_id = event_id;
-  e.type = "user.updated";
-  e.entity_id = e.key = id;
-  e.timestamp = version;
-  e.json = envelope(e.type, user_data(id, version, name), version);
-  return e;
-}
-
-}  // namespace
-
 TEST_CASE("two workers converge to the model; a replay into an empty database matches", "[e2e]") {
   std::string brokers = test_support::require_env("KAFKA_BROKERS");
   TopicFamily topic(brokers, 4, 2);

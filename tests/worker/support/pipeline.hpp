@@ -198,6 +198,24 @@ inline bool wait_until(const std::function<bool()>& done, std::chrono::milliseco
   return done();
 }
 
+/// A header's value, "<none>" when the record lacks it.
+inline std::string header(const common::kafka::ConsumedRecord& r, const char* name) {
+  const auto* h = common::kafka::find_header(r.headers, name);
+  return h ? h->value : "<none>";
+}
+
+/// A `user.updated` of `id` at `version` (also its event timestamp), named `name`.
+inline HistoryEvent user_event(const std::string& id, const std::string& event_id,
+                               std::int64_t version, const std::string& name) {
+  HistoryEvent e;
+  e.event_id = event_id;
+  e.type = "user.updated";
+  e.entity_id = e.key = id;
+  e.timestamp = version;
+  e.json = envelope(e.type, user_data(id, version, name), version);
+  return e;
+}
+
 /// Number of audit rows: one per consumed record once everything is applied.
 inline std::int64_t audited(const std::string& url) {
   return scalar(url, "select count(*) from clerk.applied_events");
