@@ -44,7 +44,8 @@ inline constexpr std::size_t kMaxIdBytes = 256;
 /// are constant-time (CRYPTO_memcmp) over the decoded 32 bytes, and a `v1` entry
 /// must be the canonical padded base64 a signer emits.
 ///
-/// Immutable after construction; verify() is safe from many threads at once.
+/// Immutable after construction; verify() is safe from many threads at once: each
+/// thread keeps its own copies of the keyed contexts.
 /// The only OpenSSL user in the ingress.
 class SignatureVerifier {
  public:
@@ -72,6 +73,7 @@ class SignatureVerifier {
            std::string_view body, unsigned char (&out)[32]) const;
 
   std::vector<std::unique_ptr<Key>> keys_;
+  std::uint64_t instance_;  // identifies this verifier's per-thread contexts
   std::int64_t tolerance_seconds_;
 };
 

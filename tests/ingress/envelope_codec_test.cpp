@@ -90,6 +90,10 @@ TEST_CASE("\\u0000 in a string or a key is refused (row 36)", "[unit][events]") 
   CHECK(error_of(R"({"type":"user.created","data":{"n":["x",{"y":"\u0000"}]}})") ==
         EnvelopeError::kNulInString);
   CHECK(error_of(R"({"type":"user.created","data":{"n":"\u0001"}})") == EnvelopeError::kNone);
+  // An escaped backslash before the letters u0000 is text, not a NUL.
+  CHECK(error_of(R"({"type":"user.created","data":{"n":"\\u0000"}})") == EnvelopeError::kNone);
+  CHECK(error_of(R"({"type":"user.created","data":{"n":"\\u0000","m":"\u0000"}})") ==
+        EnvelopeError::kNulInString);
 }
 
 TEST_CASE("nesting over 64 levels and out-of-range numbers are refused (row 37)",
@@ -116,6 +120,24 @@ TEST_CASE("duplicate keys are refused, including after unescaping (row 38)", "[u
         EnvelopeError::kDuplicateKey);
   CHECK(error_of(R"({"type":"user.created","data":{"a":{"k":1},"b":{"k":2}}})") ==
         EnvelopeError::kNone);
+  // The keys of an object are compared with each other only, also after a nested one.
+  CHECK(error_of(R"({"type":"user.created","data":{"a":{"b":1,"c":2},"b":{"a":1},"c":3}})") ==
+        EnvelopeError::kNone);
+  CHECK(error_of(R"({"type":"user.created","data":{"a":{"b":1,"c":2},"d":[{"e":1}],"a":3}})") ==
+        EnvelopeError::kDuplicateKey);
+}
+
+TEST_CASE("one codec decodes many bodies in a row the same way", "[unit][events]") {
+  EnvelopeCodec codec;
+  for (int i = 0; i < 200; ++i) {
+    CAPTURE(i);
+    CHECK(codec.decode(R"({"type":"user.created","data":{"a":{"k":1},"k":2}})").error ==
+          EnvelopeError::kNone);
+    CHECK(codec.decode(R"({"type":"user.created","data":{"k":{"a":1},"k":2}})").error ==
+          EnvelopeError::kDuplicateKey);
+    CHECK(codec.decode(R"({"type":"user.created","data":{"n":"\u0000"}})").error ==
+          EnvelopeError::kNulInString);
+  }
 }
 
 TEST_CASE("the envelope shape: an object with a string type and an object data (row 39)",

@@ -1,5 +1,8 @@
 // Standard Webhooks verification: reference vectors and boundaries (pure, no I/O).
 #include <catch2/catch.hpp>
+#include <future>
+#include <string>
+#include <vector>
 
 #include "ingress/signature/base64.hpp"
 #include "ingress/signature/signature_verifier.hpp"
@@ -89,6 +92,35 @@ TEST_CASE("rotation: any entry matching any configured secret is enough", "[unit
   // An entry from a secret we do not have, then a good one.
   std::string unknown_then_good = std::string(kWrongSignature) + " " + old_key_sig;
   CHECK(verify_vector(verifier, unknown_then_good).ok());
+}
+
+TEST_CASE("verifiers keep their own keys across calls, threads and lifetimes",
+          "[unit][signature]") {
+  // Each thread keeps copies of a verifier's keyed contexts; they must never answer
+  // for another verifier, even one built where a freed one lived.
+  auto check_pair = [] {
+    auto test_key = vector_verifier();
+    SignatureVerifier other_key({secret(ingress_test::kOtherSecret)}, std::chrono::seconds(300));
+    std::string other_signature = other_key.sign(0, kVectorId, kVectorTimestamp, kVectorBody);
+    for (int i = 0; i < 50; ++i) {
+      if (!verify_vector(test_key, kVectorSignature).ok()) return false;
+      if (verify_vector(other_key, kVectorSignature).ok()) return false;
+      if (!verify_vector(other_key, other_signature).ok()) return false;
+      if (verify_vector(test_key, other_signature).ok()) return false;
+      if (verify_vector(test_key, kVectorSignature, kVectorTimestamp, R"({"test": 2432232315})")
+              .ok()) {
+        return false;
+      }
+    }
+    return true;
+  };
+  for (int lifetime = 0; lifetime < 3; ++lifetime)
+    CHECK(check_pair());
+  std::vector<std::future<bool>> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.push_back(std::async(std::launch::async, check_pair));
+  for (auto& result : threads)
+    CHECK(result.get());
 }
 
 TEST_CASE("a secret without the whsec_ prefix is the same key", "[unit][signature]") {
