@@ -87,7 +87,7 @@ IngressConfig read_ingress_config(common::config::EnvReader& env) {
       static_cast<std::size_t>(env.integer("INGRESS_RECENT_IDS", 10000, 0, 10'000'000));
   // 5 ms, librdkafka's own default: fewer, larger produce requests. Measured against
   // 2 ms on a 2-CPU machine (ops/bench/ingress): the broker spends about a third less
-  // CPU per record and the ingress accepts 3-7% more, for ~1.5 ms more at the median.
+  // CPU per record and the ingress accepts 2-8% more, for ~2 ms more at the median.
   c.ingress_kafka_linger_ms = env.milliseconds("INGRESS_KAFKA_LINGER_MS", milliseconds(5),
                                                milliseconds(0), milliseconds(1000));
   std::string level = env.string("INGRESS_LOG_LEVEL", "info");
