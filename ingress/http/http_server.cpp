@@ -169,7 +169,12 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) return close();  // peer gone or reset: nothing to answer
     if (phase_ == Phase::kIdle && !in_.empty()) begin_request();
-    if (!in_.empty()) received_ = true;
+    if (!in_.empty() && !received_) {
+      // A new connection's first request: its header timeout runs from the accept, its
+      // latency from its first byte.
+      received_ = true;
+      started_ = Clock::now();
+    }
     if (phase_ == Phase::kHead || phase_ == Phase::kBody) process();
   }
 

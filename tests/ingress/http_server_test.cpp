@@ -97,6 +97,24 @@ TEST_CASE("keep-alive and pipelined requests are answered in order on one connec
   CHECK(client.closed());
 }
 
+TEST_CASE("request latency runs from a request's first byte, not from the accept",
+          "[unit][server]") {
+  auto settings = Server::defaults();
+  settings.header_timeout = 5s;
+  Server s(settings);
+  RawClient client(s.port());
+  // Silent for longer than the histogram's 0.25 s bucket, well inside the header timeout.
+  std::this_thread::sleep_for(300ms);
+  client.send(get("/healthz"));
+  auto answer = client.response();
+  REQUIRE(answer);
+  CHECK(answer->status == 200);
+  std::string metrics = s.registry.render();
+  INFO(metrics);
+  CHECK_THAT(metrics, Catch::Contains("clerk_mirror_ingress_request_duration_seconds_bucket{"
+                                      "route=\"healthz\",le=\"0.25\"} 1"));
+}
+
 TEST_CASE("framing errors over a socket: the table's status, then the connection closes",
           "[unit][server][row5][row6][row7][row8][row9][row11][row13][row14][row15][row16]") {
   Server s;
