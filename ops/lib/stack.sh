@@ -8,12 +8,16 @@ BUILD_DIR="${CLERK_MIRROR_BUILD_DIR:-$REPO_ROOT/build}"
 say() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 die() { printf '%s: error: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
 
-# A TCP port nobody listens on, from the ephemeral-free range.
+# A TCP port no socket uses, below the kernel's ephemeral range: an outgoing
+# connection that holds a port there makes bind() fail although nothing listens on it
+# (seen: the bench's Node.js receiver got EADDRINUSE on a port a client connection had).
 free_port() {
-  local port tries=0
+  local port tries=0 low=20000 high
+  high="$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
+  if [ "$high" -le $(( low + 1000 )) ]; then low=1024; fi
   while [ $tries -lt 200 ]; do
-    port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 30000 ))
-    if ! ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
+    port=$(( low + (RANDOM * 32768 + RANDOM) % (high - low) ))
+    if ! ss -Hatn "sport = :$port" 2>/dev/null | grep -q .; then
       printf '%s\n' "$port"
       return 0
     fi
