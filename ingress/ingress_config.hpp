@@ -32,7 +32,7 @@ struct IngressConfig {
   std::chrono::milliseconds ingress_write_timeout_ms{10000};
   int ingress_retry_after_seconds = 5;
   std::size_t ingress_recent_ids = 10000;
-  std::chrono::milliseconds ingress_kafka_linger_ms{2};
+  std::chrono::milliseconds ingress_kafka_linger_ms{5};
   common::logging::Level ingress_log_level = common::logging::Level::kInfo;
 };
 
