@@ -10,7 +10,7 @@
 //     is charged to every request it delays (no coordinated omission, as in wrk2).
 //     The schedule is paced in ticks (--tick-us, default 1000): each request is due
 //     at the first tick at or after its exact time, and one timer per thread sends
-//     whatever is due. With a timer per request (--tick-us 0) the generator woke up
+//     whatever is due. With exact due times (--tick-us 0) the generator wakes up
 //     once per request and spent about three times the CPU per request, which the
 //     servers it measures, sharing the machine's CPUs, paid for in latency.
 //
@@ -58,7 +58,7 @@ struct Options {
   double duration = 10;
   double warmup = 2;
   double rate = 0;                       // 0: closed loop
-  std::chrono::microseconds tick{1000};  ///< open-loop pacing; 0: a timer per request
+  std::chrono::microseconds tick{1000};  ///< open-loop pacing; 0: exact due times
   std::size_t body_bytes = 2048;
 };
 
@@ -219,18 +219,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ++slot_;
     if (o.tick.count() > 0) {
       Clock::duration tick = o.tick;
-      due_ = shared_.start + (offset + tick - Clock::duration(1)) / tick * tick;
-      if (due_ > Clock::now()) return pacer_.add(due_, shared_from_this());
-      return send();
+      offset = (offset + tick - Clock::duration(1)) / tick * tick;
     }
     due_ = shared_.start + offset;
-    if (due_ > Clock::now()) {
-      auto self = shared_from_this();
-      timer_.expires_at(due_);
-      timer_.async_wait([self](boost::system::error_code) { self->send(); });
-    } else {
-      send();
-    }
+    if (due_ > Clock::now()) return pacer_.add(due_, shared_from_this());
+    send();
   }
 
   void send() {
@@ -393,7 +386,7 @@ Options parse(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: ingress_load --target HOST:PORT [--connections N] [--threads T]\n"
                    "  [--duration S] [--warmup S] [--rate R (0 = closed loop)]\n"
-                   "  [--tick-us U (open-loop pacing, default 1000; 0 = a timer per request)]\n"
+                   "  [--tick-us U (open-loop pacing, default 1000; 0 = exact due times)]\n"
                    "  [--secret whsec_...] [--body-bytes B] [--label L] [--path P]\n");
       std::exit(arg == "--help" ? 0 : 2);
     }
