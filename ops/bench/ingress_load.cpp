@@ -11,7 +11,7 @@
 //     The schedule is paced in ticks (--tick-us, default 1000): each request is due
 //     at the first tick at or after its exact time, and one timer per thread sends
 //     whatever is due. With exact due times (--tick-us 0) the generator wakes up
-//     once per request and spent about three times the CPU per request, which the
+//     once per request and spent about 1.5 times the CPU (BENCHMARKS.md), which the
 //     servers it measures, sharing the machine's CPUs, paid for in latency.
 //
 // Built by ops/bench/ingress with: g++ -O2 -std=c++20 ingress_load.cpp -lcrypto -pthread
@@ -404,7 +404,12 @@ double percentile(const std::vector<std::uint32_t>& sorted, double p) {
 
 int main(int argc, char** argv) {
   Shared shared;
-  shared.options = parse(argc, argv);
+  try {
+    shared.options = parse(argc, argv);
+  } catch (const std::exception& e) {  // a missing or malformed value
+    std::fprintf(stderr, "ingress_load: bad arguments: %s (try --help)\n", e.what());
+    return 2;
+  }
   const Options& o = shared.options;
   std::string secret = o.secret.rfind("whsec_", 0) == 0 ? o.secret.substr(6) : o.secret;
   shared.key = unbase64(secret);
