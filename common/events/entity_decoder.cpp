@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "common/events/event_contract.hpp"
+
 namespace common::events {
 namespace {
 
@@ -78,7 +80,7 @@ std::optional<std::int64_t> optional_epoch(Reader& r, const object& obj, std::st
     r.fail(std::string(key) + " must not be negative");
     return std::nullopt;
   }
-  return normalize_epoch_ms(*value);
+  return epoch_ms(*value);
 }
 
 std::string required_id(Reader& r, const object& obj, std::string_view key, std::string_view what) {
@@ -213,11 +215,6 @@ std::string_view to_string(EntityKind kind) {
       return "organization_membership";
   }
   return "user";
-}
-
-std::int64_t normalize_epoch_ms(std::int64_t value) {
-  constexpr std::int64_t kSecondsBelow = 100'000'000'000;
-  return value < kSecondsBelow ? value * 1000 : value;
 }
 
 std::optional<std::int64_t> DecodedEvent::updated_at_ms() const {

@@ -27,10 +27,6 @@ std::optional<EventRoute> route_event_type(std::string_view type);
 
 std::string_view to_string(EntityKind kind);  ///< user | organization | organization_membership
 
-/// Clerk documents milliseconds; some published examples use seconds. Values below
-/// 1e11 (1973 in ms, year 5138 in s) are taken as seconds. Pure.
-std::int64_t normalize_epoch_ms(std::int64_t value);
-
 /// Scalar fields of a user (`data` of user.created / user.updated). jsonb parts
 /// (email_addresses, metadata, ...) are taken from the payload by the store.
 struct UserFields {

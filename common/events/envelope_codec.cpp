@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/events/event_contract.hpp"
+
 namespace common::events {
 
 namespace dom = simdjson::dom;
@@ -19,8 +21,6 @@ struct EnvelopeCodec::Parser {
 };
 
 namespace {
-
-constexpr std::int64_t kSecondsThreshold = 100'000'000'000;  // 10^11
 
 struct Failure {
   EnvelopeError error = EnvelopeError::kNone;
@@ -118,12 +118,12 @@ std::optional<std::int64_t> timestamp_of(dom::object root) {
   if (root.at_key("timestamp").get(value) != simdjson::SUCCESS) return std::nullopt;
   std::int64_t integer = 0;
   if (value.is_int64() && value.get(integer) == simdjson::SUCCESS) {
-    return normalise_timestamp_ms(integer);
+    return epoch_ms(integer);
   }
   double d = 0;
   if (value.is_double() && value.get(d) == simdjson::SUCCESS) {
     if (!std::isfinite(d) || d < 0 || d > 9.0e18) return std::nullopt;
-    return normalise_timestamp_ms(static_cast<std::int64_t>(d));
+    return epoch_ms(static_cast<std::int64_t>(d));
   }
   return std::nullopt;  // a uint64 above int64's range, a string, null: no usable event time
 }
@@ -146,12 +146,6 @@ std::string_view to_code(EnvelopeError error) {
       return "invalid_envelope";
   }
   return "invalid_json";
-}
-
-std::optional<std::int64_t> normalise_timestamp_ms(std::int64_t value) {
-  if (value < 0) return std::nullopt;
-  if (value < kSecondsThreshold) return value * 1000;
-  return value;
 }
 
 EnvelopeCodec::EnvelopeCodec() = default;

@@ -45,11 +45,6 @@ struct EnvelopeDecodeResult {
   bool ok() const { return error == EnvelopeError::kNone; }
 };
 
-/// Normalises an envelope timestamp to milliseconds: Clerk documents ms, some
-/// published examples use seconds. Values below 10^11 are read as seconds
-/// (10^11 ms is 1973, 10^11 s is the year 5138). Negative values: nullopt.
-std::optional<std::int64_t> normalise_timestamp_ms(std::int64_t value);
-
 /// Strict validation of a webhook body as a Clerk envelope, with simdjson (the one
 /// place it is included). Rejects what JSON or PostgreSQL's jsonb would not keep
 /// faithfully: invalid UTF-8, `\u0000`, duplicate keys, depth over kMaxDepth,

@@ -1,4 +1,6 @@
 #pragma once
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,6 +44,15 @@ constexpr std::string_view to_string(Source source) {
       return "sync";
   }
   return "webhook";
+}
+
+/// An envelope or header timestamp in milliseconds since the epoch. Clerk documents
+/// milliseconds; some published examples use seconds. Values below 10^11 (1973 in
+/// ms, the year 5138 in s) are read as seconds. Negative values: nullopt. Pure.
+constexpr std::optional<std::int64_t> epoch_ms(std::int64_t value) {
+  constexpr std::int64_t kSecondsBelow = 100'000'000'000;
+  if (value < 0) return std::nullopt;
+  return value < kSecondsBelow ? value * 1000 : value;
 }
 
 inline std::string retry_topic(const std::string& topic, int level) {

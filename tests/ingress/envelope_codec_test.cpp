@@ -53,7 +53,8 @@ TEST_CASE("envelope timestamps are normalised to milliseconds", "[unit][events]"
   CHECK_FALSE(text.facts.timestamp_ms);
   auto absent = codec.decode(R"({"type":"user.created","data":{}})");
   CHECK_FALSE(absent.facts.timestamp_ms);
-  CHECK_FALSE(normalise_timestamp_ms(-1));
+  CHECK_FALSE(
+      codec.decode(R"({"type":"user.created","data":{},"timestamp":-5})").facts.timestamp_ms);
 }
 
 TEST_CASE("not JSON: empty, truncated, trailing garbage, BOM, comments, NaN (rows 33, 34)",

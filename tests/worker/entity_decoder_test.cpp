@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/events/event_contract.hpp"
 #include "worker/support/clerk_events.hpp"
 
 using namespace common::events;
@@ -78,8 +79,11 @@ TEST_CASE("malformed envelopes and payloads are reported, never thrown", "[unit]
 }
 
 TEST_CASE("timestamps in seconds are read as milliseconds", "[unit]") {
-  CHECK(normalize_epoch_ms(1700000000) == 1700000000000);
-  CHECK(normalize_epoch_ms(1700000000123) == 1700000000123);
+  CHECK(epoch_ms(1700000000) == 1700000000000);
+  CHECK(epoch_ms(1700000000123) == 1700000000123);
+  CHECK(epoch_ms(99'999'999'999) == 99'999'999'999'000);
+  CHECK(epoch_ms(100'000'000'000) == 100'000'000'000);
+  CHECK_FALSE(epoch_ms(-1));
   EntityDecoder decoder;
   auto r = decoder.decode(R"({"type":"user.deleted","timestamp":1700000000,"data":{"id":"u"}})");
   REQUIRE(r.status == DecodeStatus::kDecoded);
