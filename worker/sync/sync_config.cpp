@@ -6,6 +6,12 @@ namespace worker::sync {
 
 using std::chrono::milliseconds;
 
+int default_api_rate(std::string_view secret_key) {
+  // Clerk allows a development instance 100 Backend API requests per 10 s and a
+  // production instance 1000, per instance: the application shares that budget.
+  return secret_key.rfind("sk_test_", 0) == 0 ? 5 : 20;
+}
+
 SyncConfig read_sync_config(common::config::EnvReader& env) {
   SyncConfig config;
   config.kafka_brokers = env.brokers("KAFKA_BROKERS");
@@ -19,7 +25,8 @@ SyncConfig read_sync_config(common::config::EnvReader& env) {
     env.fail("CLERK_API_URL",
              "must start with https:// or http://, got '" + config.api.base_url + "'");
   }
-  config.api.requests_per_second = static_cast<double>(env.integer("CLERK_API_RATE", 20, 1, 1000));
+  config.api.requests_per_second = static_cast<double>(
+      env.integer("CLERK_API_RATE", default_api_rate(config.api.secret_key), 1, 1000));
   config.api.timeout = env.milliseconds("CLERK_API_TIMEOUT_MS", milliseconds(30000),
                                         milliseconds(100), milliseconds(600000));
   config.api.retry.max_attempts =
@@ -62,8 +69,9 @@ std::string sync_variables_help() {
   DATABASE_URL                  required; postgresql://... (run log, checkpoints, mirror reads)
   CLERK_SECRET_KEY              required; sk_live_... or sk_test_... (sent as a Bearer token, never logged)
   CLERK_API_URL                 Clerk Backend API base URL (default https://api.clerk.com)
-  CLERK_API_RATE                requests per second, 1-1000 (default 20; Clerk allows 1000 per
-                                10 s in production, 100 per 10 s in development)
+  CLERK_API_RATE                requests per second, 1-1000 (default 5 for an sk_test_ key, else
+                                20: half and a fifth of what Clerk allows a development
+                                instance (100 per 10 s) and a production one (1000 per 10 s))
   CLERK_API_TIMEOUT_MS          per-request timeout (default 30000)
   CLERK_API_MAX_ATTEMPTS        attempts per request on 429, 5xx, timeouts, connection errors (default 8)
   CLERK_API_BACKOFF_INITIAL_MS  first retry delay, doubled per attempt (default 500)

@@ -1,6 +1,7 @@
 #pragma once
 #include <chrono>
 #include <string>
+#include <string_view>
 
 #include "common/logging/logger.hpp"
 #include "worker/sync/clerk_api_client.hpp"
@@ -26,6 +27,11 @@ struct SyncConfig {
 
 /// Reads every variable, recording problems in `env` (the caller reports them all).
 SyncConfig read_sync_config(common::config::EnvReader& env);
+
+/// CLERK_API_RATE's default for a secret key: 5 requests per second for a development
+/// instance's `sk_test_` key (Clerk allows it 10), else 20 (a production instance is
+/// allowed 100). Pure.
+int default_api_rate(std::string_view secret_key);
 
 /// The variable names read_sync_config() reads, for EnvReader::apply_flags.
 const std::vector<std::string>& sync_variable_names();
