@@ -371,3 +371,34 @@ TEST_CASE("a consumer whose partition was moved past is fenced out", "[postgres]
   CHECK(one(db.url(), "select count(*) from clerk.users where first_name = 'owner'")[0].as<int>() ==
         10);
 }
+
+TEST_CASE("the audit trail is pruned by age, a bounded chunk at a time", "[postgres]") {
+  worker_test::ScratchDatabase db;
+  migrate(db.url());
+  Harness worker(db.url());
+  std::vector<HistoryEvent> events;
+  for (int i = 0; i < 5; ++i) {
+    events.push_back(
+        user_event("user_" + std::to_string(i), "e" + std::to_string(i), T + i, T + i, "kept"));
+  }
+  worker.apply(events);
+  REQUIRE(one(db.url(), "select count(*) from clerk.applied_events")[0].as<int>() == 5);
+  {
+    pqxx::connection conn(db.url());
+    pqxx::work tx(conn);
+    tx.exec0(
+        "update clerk.applied_events set applied_at = now() - interval '49 hours' "
+        "where event_id in ('e0', 'e1', 'e2')");
+    tx.commit();
+  }
+
+  CHECK(worker.store.prune_audit(std::chrono::hours(48), 2) == 2);
+  CHECK(worker.store.prune_audit(std::chrono::hours(48), 2) == 1);
+  CHECK(worker.store.prune_audit(std::chrono::hours(48), 2) == 0);
+  CHECK(one(db.url(),
+            "select string_agg(event_id, ',' order by event_id) from clerk.applied_events")[0]
+            .as<std::string>() == "e3,e4");
+  // Pruning the trail forgets nothing in the mirror itself.
+  CHECK(one(db.url(), "select count(*) from clerk.users where first_name = 'kept'")[0].as<int>() ==
+        5);
+}
