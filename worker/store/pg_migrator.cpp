@@ -3,6 +3,7 @@
 #include <map>
 #include <pqxx/pqxx>
 
+#include "common/config/database_url.hpp"
 #include "common/logging/logger.hpp"
 #include "worker/store/pg_session.hpp"
 #include "worker/store/store_error.hpp"
@@ -29,8 +30,8 @@ PgMigrator::PgMigrator(std::string database_url, common::logging::Logger& logger
 
 MigrationReport PgMigrator::migrate(std::span<const Migration> migrations) {
   MigrationReport report;
-  auto connection = open_connection(
-      with_session_options(database_url_, "clerk-mirror migrate", std::chrono::seconds(10)));
+  auto connection = open_connection(common::config::with_session_options(
+      database_url_, "clerk-mirror migrate", std::chrono::seconds(10)));
   translate_errors([&] {
     pqxx::connection& conn = *connection;
     {

@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 #include <unordered_map>
 
+#include "common/config/database_url.hpp"
 #include "common/logging/logger.hpp"
 #include "worker/store/pg_entity_writer.hpp"
 #include "worker/store/pg_session.hpp"
@@ -231,7 +232,8 @@ class PgMirrorTransaction : public MirrorTransaction {
 
 PgMirrorStore::PgMirrorStore(std::string database_url, std::string consumer_group,
                              common::logging::Logger& logger)
-    : conninfo_(with_session_options(database_url, "clerk-mirror worker", std::chrono::seconds(5))),
+    : conninfo_(common::config::with_session_options(database_url, "clerk-mirror worker",
+                                                     std::chrono::seconds(5))),
       consumer_group_(std::move(consumer_group)),
       logger_(logger) {}
 
@@ -344,8 +346,8 @@ struct PgReadiness::Impl {
 };
 
 PgReadiness::PgReadiness(std::string database_url) : impl_(std::make_unique<Impl>()) {
-  impl_->conninfo =
-      with_session_options(database_url, "clerk-mirror readiness", std::chrono::seconds(2));
+  impl_->conninfo = common::config::with_session_options(database_url, "clerk-mirror readiness",
+                                                         std::chrono::seconds(2));
 }
 
 PgReadiness::~PgReadiness() = default;

@@ -7,13 +7,6 @@
 
 namespace worker::store {
 
-/// Adds libpq options to a connection string (URL or keyword form) unless the
-/// string already sets them: connect_timeout, application_name, TCP keepalives.
-/// Pure.
-std::string with_session_options(const std::string& database_url,
-                                 const std::string& application_name,
-                                 std::chrono::seconds connect_timeout);
-
 /// Store-internal header (includes libpqxx).
 /// Opens a libpqxx connection; failures become StoreError(kConnectionLost).
 /// Used only inside worker/store.

@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <pqxx/pqxx>
+
+#include "common/config/database_url.hpp"
 
 namespace worker::sync {
 namespace {
@@ -95,7 +98,9 @@ std::string text_array_literal(const std::vector<std::string>& items) {
 }
 
 struct PostgresSyncStore::Impl {
-  explicit Impl(const std::string& url) : connection(url) {}
+  explicit Impl(const std::string& url)
+      : connection(common::config::with_session_options(url, "clerk-mirror sync",
+                                                        std::chrono::seconds(10))) {}
   pqxx::connection connection;
 };
 
