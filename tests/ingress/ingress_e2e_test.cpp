@@ -384,9 +384,8 @@ TEST_CASE("SIGTERM: in-flight requests finish, the producer flushes, exit 0", "[
   auto answer = client.response(10s);
   REQUIRE(answer);
   CHECK(answer->status == 200);
-  auto code = e.ingress->process().wait(20s);
-  REQUIRE(code);
-  CHECK(*code == 0);
+  REQUIRE(e.ingress->process().wait_for(20s));
+  CHECK(e.ingress->process().wait() == 0);
   CHECK(e.ingress->log().find("\"msg\":\"stopped\"") != std::string::npos);
   CHECK_THROWS(RawClient(e.port()));
   auto records = e.records_until("msg_term");
@@ -396,29 +395,31 @@ TEST_CASE("SIGTERM: in-flight requests finish, the producer flushes, exit 0", "[
 
 TEST_CASE("bad configuration: exit 2 with one line per problem naming the variable",
           "[e2e][ingress]") {
-  std::string output;
-  int code =
-      run({binary("clerk-mirror-ingress")},
-          {{"KAFKA_BROKERS", "not a broker"},
-           {"CLERK_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_t0p-s3cret!"},
-           {"INGRESS_LISTEN", "nowhere"},
-           {"INGRESS_MAX_BODY_BYTES", "lots"}},
-          output, 10s);
-  CHECK(code == 2);
+  std::string ingress = test_support::binary("clerk-mirror-ingress");
+  auto bad = test_support::run(
+      isolated({ingress}, {{"KAFKA_BROKERS", "not a broker"},
+                           {"CLERK_WEBHOOK_SECRET",
+                            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_t0p-s3cret!"},
+                           {"INGRESS_LISTEN", "nowhere"},
+                           {"INGRESS_MAX_BODY_BYTES", "lots"}}),
+      10s);
+  CHECK(bad.code == 2);
   for (std::string variable :
        {"KAFKA_BROKERS", "CLERK_WEBHOOK_SECRET", "INGRESS_LISTEN", "INGRESS_MAX_BODY_BYTES"}) {
-    CHECK(output.find("clerk-mirror-ingress: " + variable + " ") != std::string::npos);
+    CHECK(bad.out.find("clerk-mirror-ingress: " + variable + " ") != std::string::npos);
   }
-  CHECK(output.find("t0p-s3cret") == std::string::npos);
-  CHECK(std::count(output.begin(), output.end(), '\n') == 4);
+  CHECK(bad.out.find("t0p-s3cret") == std::string::npos);
+  CHECK(std::count(bad.out.begin(), bad.out.end(), '\n') == 4);
 
-  CHECK(run({binary("clerk-mirror-ingress")}, {}, output, 10s) == 2);
-  CHECK(output.find("KAFKA_BROKERS is not set") != std::string::npos);
-  CHECK(output.find("CLERK_WEBHOOK_SECRET is not set") != std::string::npos);
+  auto bare = test_support::run(isolated({ingress}), 10s);
+  CHECK(bare.code == 2);
+  CHECK(bare.out.find("KAFKA_BROKERS is not set") != std::string::npos);
+  CHECK(bare.out.find("CLERK_WEBHOOK_SECRET is not set") != std::string::npos);
 
-  CHECK(run({binary("clerk-mirror-ingress"), "--help"}, {}, output, 10s) == 0);
+  auto help = test_support::run(isolated({ingress, "--help"}), 10s);
+  CHECK(help.code == 0);
   for (std::string variable : {"KAFKA_BROKERS", "KAFKA_TOPIC", "CLERK_WEBHOOK_SECRET",
                                "INGRESS_LISTEN", "INGRESS_THREADS", "INGRESS_PUBLISH_TIMEOUT_MS"}) {
-    CHECK(output.find(variable) != std::string::npos);
+    CHECK(help.out.find(variable) != std::string::npos);
   }
 }

@@ -10,8 +10,8 @@ namespace {
 /// A scratch database migrated by the real binary (which embeds 0050).
 struct MigratedDatabase {
   MigratedDatabase() {
-    auto migrated =
-        sync_test::run({sync_test::bin("clerk-mirror"), "migrate"}, {{"DATABASE_URL", db.url()}});
+    auto migrated = test_support::run({test_support::binary("clerk-mirror"), "migrate"},
+                                      {{"DATABASE_URL", db.url()}});
     if (migrated.code != 0) throw std::runtime_error("migrate failed: " + migrated.err);
   }
   sync_test::ScratchDatabase db;

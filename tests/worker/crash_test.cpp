@@ -112,9 +112,9 @@ class PrivateCluster {
   }
   int script(const std::string& action, std::vector<std::string> extra = {}) {
     std::vector<std::string> argv{"/usr/bin/env", "-u", "DATABASE_URL",
-                                  source_path("ops/postgres/" + action), dir_};
+                                  test_support::source_path("ops/postgres/" + action), dir_};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    return run(argv, {}, log_);
+    return test_support::run(logged(argv, {}, log_)).code;
   }
   const std::string& url() const { return url_; }
 

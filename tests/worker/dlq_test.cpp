@@ -3,12 +3,7 @@
 // headers, a dry run publishes nothing, a replay before the fix comes back, and
 // after the fault is switched off `replay` republishes the original records and
 // the worker applies them; a second replay changes nothing.
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
-#include <fstream>
 #include <sstream>
 
 #include "worker/support/pipeline.hpp"
@@ -18,10 +13,7 @@ using namespace worker_test;
 
 namespace {
 
-struct Captured {
-  int code = -1;
-  std::string out;  ///< stdout
-  std::string err;  ///< stderr
+struct Captured : test_support::Finished {
   std::vector<std::string> lines() const {
     std::vector<std::string> result;
     std::istringstream in(out);
@@ -31,50 +23,20 @@ struct Captured {
   }
 };
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Runs `clerk-mirror <args>` with `env` set and `unset` removed from the
-// inherited environment; stdout and stderr are captured apart.
+// inherited environment (by env -u); stdout and stderr are captured apart.
 Captured clerk_mirror(const std::vector<std::string>& args,
                       const std::map<std::string, std::string>& env,
                       const std::vector<std::string>& unset = {}) {
-  std::string base = "/tmp/clerk-mirror-tests/" + test_support::unique_name("dlq-cli");
-  std::filesystem::create_directories("/tmp/clerk-mirror-tests");
-  std::vector<std::string> argv{binary("clerk-mirror")};
-  argv.insert(argv.end(), args.begin(), args.end());
-  pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    int out = open((base + ".out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = open((base + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (out < 0 || err < 0) _exit(126);
-    dup2(out, 1);
-    dup2(err, 2);
-    for (const auto& name : unset)
-      unsetenv(name.c_str());
-    for (const auto& [k, v] : env)
-      setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> raw;
-    for (auto& a : argv)
-      raw.push_back(a.data());
-    raw.push_back(nullptr);
-    execv(raw[0], raw.data());
-    _exit(127);
+  std::vector<std::string> argv;
+  if (!unset.empty()) argv.push_back("/usr/bin/env");
+  for (const auto& name : unset) {
+    argv.push_back("-u");
+    argv.push_back(name);
   }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  Captured c;
-  c.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  c.out = slurp(base + ".out");
-  c.err = slurp(base + ".err");
-  std::filesystem::remove(base + ".out");
-  std::filesystem::remove(base + ".err");
-  return c;
+  argv.push_back(test_support::binary("clerk-mirror"));
+  argv.insert(argv.end(), args.begin(), args.end());
+  return {test_support::run(std::move(argv), env)};
 }
 
 // Sum of the partitions' high watermarks: grows by one per record written.
@@ -118,7 +80,9 @@ TEST_CASE("dead letters are listed with their reasons and, after the fix, replay
   TopicFamily topic(brokers, 2, 2);
   const std::string dlq = topic.name + ".dlq";
   ScratchDatabase db;
-  REQUIRE(run({binary("clerk-mirror"), "migrate"}, {{"DATABASE_URL", db.url()}}) == 0);
+  REQUIRE(test_support::run({test_support::binary("clerk-mirror"), "migrate"},
+                            {{"DATABASE_URL", db.url()}})
+              .code == 0);
   install_fault(db.url());
   const std::map<std::string, std::string> cli{{"KAFKA_BROKERS", brokers},
                                                {"KAFKA_TOPIC", topic.name}};

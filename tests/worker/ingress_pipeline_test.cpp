@@ -76,14 +76,15 @@ TEST_CASE("signed webhooks through the ingress over HTTP converge to the model",
   const std::string secret =
       "whsec_" + base64(reinterpret_cast<const unsigned char*>(key.data()), key.size());
   int port = free_port();
-  ChildProcess ingress({binary("clerk-mirror-ingress")},
-                       {{"KAFKA_BROKERS", brokers},
-                        {"KAFKA_TOPIC", topic.name},
-                        {"CLERK_WEBHOOK_SECRET", secret},
-                        {"INGRESS_LISTEN", "127.0.0.1:" + std::to_string(port)},
-                        {"INGRESS_RECENT_IDS", "0"},  // let redeliveries reach the worker
-                        {"INGRESS_LOG_LEVEL", "warn"}},
-                       log_file("ingress"));
+  test_support::ChildProcess ingress(
+      logged({test_support::binary("clerk-mirror-ingress")},
+             {{"KAFKA_BROKERS", brokers},
+              {"KAFKA_TOPIC", topic.name},
+              {"CLERK_WEBHOOK_SECRET", secret},
+              {"INGRESS_LISTEN", "127.0.0.1:" + std::to_string(port)},
+              {"INGRESS_RECENT_IDS", "0"},  // let redeliveries reach the worker
+              {"INGRESS_LOG_LEVEL", "warn"}},
+             log_file("ingress")));
   std::string group = test_support::unique_name("group");
   WorkerProcess a(worker_env(brokers, topic.name, db.url(), group), log_file("http-a"));
   WorkerProcess b(worker_env(brokers, topic.name, db.url(), group), log_file("http-b"));

@@ -2,14 +2,15 @@
 #include <memory>
 #include <pqxx/pqxx>
 
-#include "worker/support/child_process.hpp"
+#include "support/child_process.hpp"
 #include "worker/support/scratch_database.hpp"
 
 namespace {
 
 int migrate(const std::string& url) {
-  return worker_test::run({worker_test::binary("clerk-mirror"), "migrate"},
-                          {{"DATABASE_URL", url}});
+  return test_support::run({test_support::binary("clerk-mirror"), "migrate"},
+                           {{"DATABASE_URL", url}})
+      .code;
 }
 
 }  // namespace
@@ -67,11 +68,11 @@ TEST_CASE("migrate creates the interface tables and is idempotent", "[postgres]"
 
 TEST_CASE("several migrate processes started together apply each migration once", "[postgres]") {
   worker_test::ScratchDatabase db;
-  std::vector<std::unique_ptr<worker_test::ChildProcess>> children;
+  std::vector<std::unique_ptr<test_support::ChildProcess>> children;
   for (int i = 0; i < 4; ++i) {
-    children.push_back(std::make_unique<worker_test::ChildProcess>(
-        std::vector<std::string>{worker_test::binary("clerk-mirror"), "migrate"},
-        std::map<std::string, std::string>{{"DATABASE_URL", db.url()}}));
+    children.push_back(std::make_unique<test_support::ChildProcess>(
+        test_support::ChildSpec{.argv = {test_support::binary("clerk-mirror"), "migrate"},
+                                .env = {{"DATABASE_URL", db.url()}}}));
   }
   for (auto& child : children)
     CHECK(child->wait() == 0);
@@ -97,11 +98,14 @@ TEST_CASE("an edited migration is refused", "[postgres]") {
 }
 
 TEST_CASE("migrate --list needs no database and --help exits 0", "[postgres]") {
-  CHECK(worker_test::run({worker_test::binary("clerk-mirror"), "migrate", "--list"}, {}) == 0);
+  using test_support::binary;
+  using test_support::run;
+  CHECK(run({binary("clerk-mirror"), "migrate", "--list"}).code == 0);
   for (const char* command : {"worker", "migrate", "status"}) {
-    CHECK(worker_test::run({worker_test::binary("clerk-mirror"), command, "--help"}, {}) == 0);
+    CHECK(run({binary("clerk-mirror"), command, "--help"}).code == 0);
   }
-  CHECK(worker_test::run({worker_test::binary("clerk-mirror"), "no-such-command"}, {}) == 2);
-  CHECK(worker_test::run({worker_test::binary("clerk-mirror"), "worker"},
-                         {{"KAFKA_BROKERS", "not a broker"}, {"DATABASE_URL", "nope"}}) == 2);
+  CHECK(run({binary("clerk-mirror"), "no-such-command"}).code == 2);
+  CHECK(run({binary("clerk-mirror"), "worker"},
+            {{"KAFKA_BROKERS", "not a broker"}, {"DATABASE_URL", "nope"}})
+            .code == 2);
 }

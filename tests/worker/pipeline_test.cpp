@@ -142,7 +142,9 @@ TEST_CASE("a retried older version loses to a newer one applied meanwhile", "[e2
   std::string brokers = test_support::require_env("KAFKA_BROKERS");
   TopicFamily topic(brokers, 2, 2);
   ScratchDatabase db;
-  REQUIRE(run({binary("clerk-mirror"), "migrate"}, {{"DATABASE_URL", db.url()}}) == 0);
+  REQUIRE(test_support::run({test_support::binary("clerk-mirror"), "migrate"},
+                            {{"DATABASE_URL", db.url()}})
+              .code == 0);
   {
     // A fault that the event causes while a switch is on (P0001: not transient).
     pqxx::connection conn(db.url());

@@ -4,8 +4,6 @@
 // applying anything twice.
 #include <catch2/catch.hpp>
 #include <csignal>
-#include <fstream>
-#include <sstream>
 
 #include "worker/support/pipeline.hpp"
 #include "worker/support/scratch_database.hpp"
@@ -14,21 +12,13 @@ using namespace worker_test;
 
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 /// Runs `clerk-mirror rebuild` to its end; {exit code, everything it printed}.
 std::pair<int, std::string> rebuild(std::map<std::string, std::string> env,
                                     const std::string& log_name) {
-  std::string log = log_file(log_name);
-  ChildProcess child({binary("clerk-mirror"), "rebuild"}, std::move(env), log);
-  if (!child.wait_for(std::chrono::seconds(120))) child.signal(SIGKILL);
-  int code = child.wait();
-  return {code, read_file(log)};
+  auto finished = test_support::run(
+      logged({test_support::binary("clerk-mirror"), "rebuild"}, std::move(env), log_file(log_name)),
+      std::chrono::seconds(120));
+  return {finished.code, finished.out};
 }
 
 std::map<std::string, std::string> rebuild_env(const std::string& brokers, const std::string& topic,
@@ -87,16 +77,17 @@ TEST_CASE("rebuild replays the log into an empty database and stops once caught 
     env["WORKER_BATCH_MAX_EVENTS"] = "10";  // many small transactions: room to interrupt
     std::string log = log_file("rebuild-interrupted");
     {
-      ChildProcess child({binary("clerk-mirror"), "rebuild"}, env, log);
+      test_support::ChildProcess child(
+          logged({test_support::binary("clerk-mirror"), "rebuild"}, env, log));
       REQUIRE(wait_until([&] { return audited(rebuilt.url()) > 0; }, std::chrono::seconds(60)));
       child.signal(SIGTERM);
       REQUIRE(child.wait_for(std::chrono::seconds(30)));
       int code = child.wait();
-      INFO(read_file(log));
+      INFO(test_support::read_file(log));
       // Exit 1 with a resume hint, unless it happened to finish first.
       if (audited(rebuilt.url()) < total) {
         CHECK(code == 1);
-        CHECK(read_file(log).find("to resume") != std::string::npos);
+        CHECK(test_support::read_file(log).find("to resume") != std::string::npos);
       }
     }
     auto [code, output] = rebuild(env, "rebuild-resumed");

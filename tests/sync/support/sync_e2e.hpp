@@ -1,29 +1,22 @@
 #pragma once
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
-#include <fstream>
+#include <csignal>
 #include <functional>
 #include <map>
 #include <memory>
 #include <pqxx/pqxx>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "child_process.hpp"
 #include "common/kafka/kafka_admin.hpp"
 #include "common/kafka/kafka_consumer.hpp"
 #include "common/kafka/kafka_producer.hpp"
 #include "common/logging/logger.hpp"
 #include "fake_clerk_api.hpp"
+#include "support/child_process.hpp"
 #include "support/test_env.hpp"
 #include "worker/support/scratch_database.hpp"
 
@@ -76,21 +69,15 @@ class SyncStack {
             {"WORKER_BATCH_MAX_WAIT_MS", "20"},
             {"LOG_LEVEL", "info"}};
   }
-  Finished clerk_mirror(std::vector<std::string> args,
-                        std::map<std::string, std::string> extra = {}) const {
-    auto e = env();
-    for (auto& [k, v] : extra)
-      e[k] = v;
-    args.insert(args.begin(), bin("clerk-mirror"));
-    return run(std::move(args), e);
+  /// `clerk-mirror <args>` run to its end with env() and `extra`.
+  test_support::Finished clerk_mirror(std::vector<std::string> args,
+                                      std::map<std::string, std::string> extra = {}) const {
+    return test_support::run(spec(std::move(args), std::move(extra)));
   }
-  std::unique_ptr<Child> start(std::vector<std::string> args,
-                               std::map<std::string, std::string> extra = {}) const {
-    auto e = env();
-    for (auto& [k, v] : extra)
-      e[k] = v;
-    args.insert(args.begin(), bin("clerk-mirror"));
-    return std::make_unique<Child>(std::move(args), e);
+  /// `clerk-mirror <args>` started with env() and `extra`; out() and err() apart.
+  std::unique_ptr<test_support::ChildProcess> start(
+      std::vector<std::string> args, std::map<std::string, std::string> extra = {}) const {
+    return std::make_unique<test_support::ChildProcess>(spec(std::move(args), std::move(extra)));
   }
   /// Starts `clerk-mirror worker` and waits for its migrations.
   void start_worker() {
@@ -202,12 +189,22 @@ class SyncStack {
   }
 
  private:
+  /// `clerk-mirror <args>` with the inherited environment, env() and `extra`.
+  test_support::ChildSpec spec(std::vector<std::string> args,
+                               std::map<std::string, std::string> extra) const {
+    auto e = env();
+    for (auto& [k, v] : extra)
+      e[k] = v;
+    args.insert(args.begin(), test_support::binary("clerk-mirror"));
+    return {.argv = std::move(args), .env = std::move(e)};
+  }
+
   common::logging::Logger logger_;
   std::string brokers_;
   std::string topic_;
   ScratchDatabase db_;
   FakeClerkApi api_;
-  std::unique_ptr<Child> worker_;
+  std::unique_ptr<test_support::ChildProcess> worker_;
   std::unique_ptr<common::kafka::KafkaProducer> producer_;
 };
 

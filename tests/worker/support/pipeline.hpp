@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -18,8 +19,8 @@
 #include "common/kafka/kafka_consumer.hpp"
 #include "common/kafka/kafka_producer.hpp"
 #include "common/logging/logger.hpp"
+#include "support/child_process.hpp"
 #include "support/test_env.hpp"
-#include "worker/support/child_process.hpp"
 #include "worker/support/mirror_model.hpp"
 
 /// What the end-to-end worker tests share: a topic family of their own, a
@@ -93,6 +94,19 @@ inline std::vector<common::kafka::ConsumedRecord> read_topic(
   return out;
 }
 
+/// How the worker suites start a process: the inherited environment plus `env`,
+/// stdout and stderr appended to `log_path`, in a process group of its own.
+inline test_support::ChildSpec logged(std::vector<std::string> argv,
+                                      std::map<std::string, std::string> env,
+                                      std::string log_path) {
+  return {.argv = std::move(argv),
+          .env = std::move(env),
+          .out_path = std::move(log_path),
+          .err_to_out = true,
+          .append = true,
+          .own_process_group = true};
+}
+
 /// `clerk-mirror worker` as a child process, restartable.
 class WorkerProcess {
  public:
@@ -101,8 +115,8 @@ class WorkerProcess {
     start();
   }
   void start() {
-    child_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{binary("clerk-mirror"), "worker"}, env_, log_path_);
+    child_ = std::make_unique<test_support::ChildProcess>(
+        logged({test_support::binary("clerk-mirror"), "worker"}, env_, log_path_));
   }
   void kill9() {
     child_->signal(SIGKILL);
@@ -120,7 +134,7 @@ class WorkerProcess {
  private:
   std::map<std::string, std::string> env_;
   std::string log_path_;
-  std::unique_ptr<ChildProcess> child_;
+  std::unique_ptr<test_support::ChildProcess> child_;
 };
 
 /// GET `url`; {status, body}; status 0 when nothing answered.
