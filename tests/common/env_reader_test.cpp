@@ -3,21 +3,13 @@
 #include <catch2/catch.hpp>
 #include <map>
 
-using common::config::ConfigError;
-using common::config::EnvReader;
+#include "support/env_map.hpp"
 
-namespace {
-EnvReader reader(std::map<std::string, std::string> env) {
-  return EnvReader([env](const std::string& name) -> std::optional<std::string> {
-    auto it = env.find(name);
-    if (it == env.end()) return std::nullopt;
-    return it->second;
-  });
-}
-}  // namespace
+using common::config::ConfigError;
+using test_support::env_reader;
 
 TEST_CASE("every problem is reported at once, each naming its variable", "[unit][config]") {
-  auto env = reader({{"KAFKA_BROKERS", ""}, {"DATABASE_URL", "nonsense"}, {"PORTS", "x"}});
+  auto env = env_reader({{"KAFKA_BROKERS", ""}, {"DATABASE_URL", "nonsense"}, {"PORTS", "x"}});
   env.brokers("KAFKA_BROKERS");
   env.database_url("DATABASE_URL");
   env.integer("PORTS", 1, 1, 10);
@@ -31,10 +23,10 @@ TEST_CASE("every problem is reported at once, each naming its variable", "[unit]
 }
 
 TEST_CASE("valid values are returned and defaults apply", "[unit][config]") {
-  auto env = reader({{"KAFKA_BROKERS", "127.0.0.1:9092, localhost:9093"},
-                     {"DATABASE_URL", "postgresql://u@h:5/db"},
-                     {"N", "7"},
-                     {"FLAG", "yes"}});
+  auto env = env_reader({{"KAFKA_BROKERS", "127.0.0.1:9092, localhost:9093"},
+                         {"DATABASE_URL", "postgresql://u@h:5/db"},
+                         {"N", "7"},
+                         {"FLAG", "yes"}});
   CHECK(env.brokers("KAFKA_BROKERS") == "127.0.0.1:9092,localhost:9093");
   CHECK(env.database_url("DATABASE_URL") == "postgresql://u@h:5/db");
   CHECK(env.integer("N", 1, 1, 10) == 7);
@@ -46,7 +38,7 @@ TEST_CASE("valid values are returned and defaults apply", "[unit][config]") {
 }
 
 TEST_CASE("brokers and listen addresses are validated", "[unit][config]") {
-  auto env = reader({{"B", "nohostport"}, {"L", "127.0.0.1:99999"}, {"L6", "[::1]:80"}});
+  auto env = env_reader({{"B", "nohostport"}, {"L", "127.0.0.1:99999"}, {"L6", "[::1]:80"}});
   env.brokers("B");
   env.listen_address("L", "");
   CHECK(env.listen_address("L6", "") == "[::1]:80");
@@ -55,7 +47,7 @@ TEST_CASE("brokers and listen addresses are validated", "[unit][config]") {
 }
 
 TEST_CASE("flags override the environment", "[unit][config]") {
-  auto env = reader({{"KAFKA_TOPIC", "from.env"}});
+  auto env = env_reader({{"KAFKA_TOPIC", "from.env"}});
   auto rest = env.apply_flags({"--kafka-topic=from.flag", "--worker-batch", "5", "positional"},
                               {"KAFKA_TOPIC", "WORKER_BATCH"});
   CHECK(rest == std::vector<std::string>{"positional"});
@@ -67,7 +59,7 @@ TEST_CASE("flags override the environment", "[unit][config]") {
 }
 
 TEST_CASE("lists split on spaces and commas", "[unit][config]") {
-  auto env = reader({{"S", "whsec_a whsec_b,whsec_c ,"}});
+  auto env = env_reader({{"S", "whsec_a whsec_b,whsec_c ,"}});
   CHECK(env.list("S", true) == std::vector<std::string>{"whsec_a", "whsec_b", "whsec_c"});
   env.list("EMPTY", true);
   CHECK(env.problems() == std::vector<std::string>{"EMPTY is not set"});

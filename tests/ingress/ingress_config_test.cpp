@@ -5,22 +5,13 @@
 #include <map>
 
 #include "common/config/env_reader.hpp"
+#include "support/env_map.hpp"
 
-namespace {
-
-common::config::EnvReader reader(std::map<std::string, std::string> values) {
-  return common::config::EnvReader([values](const std::string& name) -> std::optional<std::string> {
-    auto it = values.find(name);
-    if (it == values.end()) return std::nullopt;
-    return it->second;
-  });
-}
-
-}  // namespace
+using test_support::env_reader;
 
 TEST_CASE("config: defaults with the two required variables", "[unit][config]") {
-  auto env = reader({{"KAFKA_BROKERS", "127.0.0.1:9092"},
-                     {"CLERK_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}});
+  auto env = env_reader({{"KAFKA_BROKERS", "127.0.0.1:9092"},
+                         {"CLERK_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}});
   ingress::IngressConfig c = ingress::read_ingress_config(env);
   CHECK(env.problems().empty());
   CHECK(c.kafka_topic == "clerk.events");
@@ -32,10 +23,11 @@ TEST_CASE("config: defaults with the two required variables", "[unit][config]") 
 }
 
 TEST_CASE("config: several secrets separated by spaces or commas", "[unit][config]") {
-  auto env = reader({{"KAFKA_BROKERS", "127.0.0.1:9092"},
-                     {"CLERK_WEBHOOK_SECRET",
-                      "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw "
-                      "whsec_c2Vjb25kLXNlY3JldC1mb3ItdGVzdHMtb25seQ=="}});
+  auto env =
+      env_reader({{"KAFKA_BROKERS", "127.0.0.1:9092"},
+                  {"CLERK_WEBHOOK_SECRET",
+                   "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw "
+                   "whsec_c2Vjb25kLXNlY3JldC1mb3ItdGVzdHMtb25seQ=="}});
   ingress::IngressConfig c = ingress::read_ingress_config(env);
   CHECK(env.problems().empty());
   CHECK(c.clerk_webhook_secret.size() == 3);
@@ -44,13 +36,13 @@ TEST_CASE("config: several secrets separated by spaces or commas", "[unit][confi
 TEST_CASE("config: every problem is reported, each naming its variable, never the secret",
           "[unit][config]") {
   auto env =
-      reader({{"KAFKA_BROKERS", "nohost"},
-              {"KAFKA_TOPIC", "bad topic!"},
-              {"CLERK_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_s3cr3t!!"},
-              {"INGRESS_LISTEN", "8080"},
-              {"INGRESS_THREADS", "0"},
-              {"INGRESS_PUBLISH_TIMEOUT_MS", "20000"},
-              {"INGRESS_LOG_LEVEL", "loud"}});
+      env_reader({{"KAFKA_BROKERS", "nohost"},
+                  {"KAFKA_TOPIC", "bad topic!"},
+                  {"CLERK_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_s3cr3t!!"},
+                  {"INGRESS_LISTEN", "8080"},
+                  {"INGRESS_THREADS", "0"},
+                  {"INGRESS_PUBLISH_TIMEOUT_MS", "20000"},
+                  {"INGRESS_LOG_LEVEL", "loud"}});
   ingress::read_ingress_config(env);
   const auto& problems = env.problems();
   auto mentions = [&problems](std::string_view variable) {
@@ -72,7 +64,7 @@ TEST_CASE("config: every problem is reported, each naming its variable, never th
 }
 
 TEST_CASE("config: missing required variables", "[unit][config]") {
-  auto env = reader({});
+  auto env = env_reader({});
   ingress::read_ingress_config(env);
   REQUIRE(env.problems().size() == 2);
   CHECK(env.problems()[0].rfind("KAFKA_BROKERS", 0) == 0);
