@@ -1,7 +1,9 @@
 #include "common/http/ops_server.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <stdexcept>
@@ -20,12 +22,26 @@ namespace {
 constexpr std::size_t kMaxRequestBytes = 64 * 1024;
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
 
-using Routes = std::map<std::string, std::map<std::string, Handler>>;
+struct Route {
+  Handler handler;
+  HandlerThread thread = HandlerThread::kIo;
+};
+using Routes = std::map<std::string, std::map<std::string, Route>>;
+
+Response call(const Handler& handler, const Request& request, logging::Logger& logger) {
+  try {
+    return handler(request);
+  } catch (const std::exception& e) {
+    logger.error("ops handler failed", {{"path", request.path}, {"error", e.what()}});
+    return {500, json_error("internal", "internal error")};
+  }
+}
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const Routes& routes, logging::Logger& logger)
-      : stream_(std::move(socket)), routes_(routes), logger_(logger) {}
+  Session(tcp::socket socket, const Routes& routes, asio::thread_pool& blocking,
+          logging::Logger& logger)
+      : stream_(std::move(socket)), routes_(routes), blocking_(blocking), logger_(logger) {}
 
   void run() { read(); }
 
@@ -66,25 +82,35 @@ class Session : public std::enable_shared_from_this<Session> {
     request.authorization = std::string(req[bhttp::field::authorization]);
     bool keep_alive = req.keep_alive();
 
-    Response response;
     auto route = routes_.find(request.path);
     if (route == routes_.end()) {
-      response = {404, json_error("not_found", "no route " + request.path)};
-    } else if (auto handler = route->second.find(request.method); handler == route->second.end()) {
-      std::string allow;
-      for (const auto& [method, h] : route->second)
-        allow += (allow.empty() ? "" : ", ") + method;
-      response = {405, json_error("method_not_allowed", "use " + allow)};
-      response.headers.emplace_back("Allow", allow);
-    } else {
-      try {
-        response = handler->second(request);
-      } catch (const std::exception& e) {
-        logger_.error("ops handler failed", {{"path", request.path}, {"error", e.what()}});
-        response = {500, json_error("internal", "internal error")};
-      }
+      respond({404, json_error("not_found", "no route " + request.path)}, keep_alive);
+      return;
     }
-    respond(std::move(response), keep_alive);
+    auto found = route->second.find(request.method);
+    if (found == route->second.end()) {
+      std::string allow;
+      for (const auto& [method, r] : route->second)
+        allow += (allow.empty() ? "" : ", ") + method;
+      Response response{405, json_error("method_not_allowed", "use " + allow)};
+      response.headers.emplace_back("Allow", allow);
+      respond(std::move(response), keep_alive);
+      return;
+    }
+    const Route& target_route = found->second;
+    if (target_route.thread == HandlerThread::kIo) {
+      respond(call(target_route.handler, request, logger_), keep_alive);
+      return;
+    }
+    // The answer is written from the session's own strand once the handler is done.
+    asio::post(blocking_, [self = shared_from_this(), &target_route, request = std::move(request),
+                           keep_alive] {
+      auto response = call(target_route.handler, request, self->logger_);
+      asio::post(self->stream_.get_executor(),
+                 [self, response = std::move(response), keep_alive]() mutable {
+                   self->respond(std::move(response), keep_alive);
+                 });
+    });
   }
 
   void respond(Response response, bool keep_alive) {
@@ -118,6 +144,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   const Routes& routes_;
+  asio::thread_pool& blocking_;
   logging::Logger& logger_;
 };
 
@@ -133,7 +160,7 @@ struct OpsServer::Impl {
         if (ec == asio::error::operation_aborted) return;
         logger.warn("ops server accept failed", {{"error", ec.message()}});
       } else {
-        std::make_shared<Session>(std::move(socket), routes, logger)->run();
+        std::make_shared<Session>(std::move(socket), routes, blocking, logger)->run();
       }
       accept();
     });
@@ -144,6 +171,7 @@ struct OpsServer::Impl {
   Routes routes;
   asio::io_context io;
   tcp::acceptor acceptor;
+  asio::thread_pool blocking{1};
   std::thread thread;
   bool running = false;
 };
@@ -155,8 +183,8 @@ OpsServer::~OpsServer() {
   stop();
 }
 
-void OpsServer::route(std::string method, std::string path, Handler handler) {
-  impl_->routes[std::move(path)][std::move(method)] = std::move(handler);
+void OpsServer::route(std::string method, std::string path, Handler handler, HandlerThread thread) {
+  impl_->routes[std::move(path)][std::move(method)] = Route{std::move(handler), thread};
 }
 
 void OpsServer::start() {
@@ -184,6 +212,9 @@ void OpsServer::stop() {
   impl_->running = false;
   impl_->io.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
+  // A blocking handler still running finishes; its answer is dropped with the I/O queue.
+  impl_->blocking.stop();
+  impl_->blocking.join();
 }
 
 std::uint16_t OpsServer::port() const {
@@ -199,6 +230,40 @@ std::string json_error(std::string_view code, std::string_view detail) {
   logging::append_json_string(out, detail);
   out += '}';
   return out;
+}
+
+std::optional<std::string> query_value(std::string_view query, std::string_view name) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) != name) continue;
+    std::string_view raw = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+    std::string value;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '+') {
+        value += ' ';
+      } else if (raw[i] != '%') {
+        value += raw[i];
+      } else {
+        if (i + 2 >= raw.size()) return std::nullopt;
+        int high = hex(raw[i + 1]);
+        int low = hex(raw[i + 2]);
+        if (high < 0 || low < 0) return std::nullopt;
+        value += static_cast<char>(high * 16 + low);
+        i += 2;
+      }
+    }
+    return value;
+  }
+  return std::nullopt;
 }
 
 bool bearer_matches(std::string_view authorization, std::string_view token) {

@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,10 +36,15 @@ struct Request {
 
 using Handler = std::function<Response(const Request&)>;
 
+/// Where a route's handler runs: on the I/O thread (quick handlers: /healthz,
+/// /metrics), or on the server's one blocking thread (database queries), so a slow
+/// handler never holds up the others. Blocking handlers run one at a time.
+enum class HandlerThread { kIo, kBlocking };
+
 /// A small HTTP/1.1 server for operational endpoints (/healthz, /readyz,
 /// /metrics, the admin API) on long-running processes other than the ingress
-/// (which has its own hardened server). Built on Boost.Beast; one I/O thread;
-/// handlers run on that thread and must be quick. Exact path match; unknown
+/// (which has its own hardened server). Built on Boost.Beast; one I/O thread
+/// for quick handlers, one more for blocking ones (HandlerThread). Exact path match; unknown
 /// paths get 404, a known path with the wrong method 405. Requests over 64 KiB
 /// are refused. start() throws std::runtime_error when the address cannot be
 /// bound. stop() is idempotent and joins the thread.
@@ -50,7 +56,8 @@ class OpsServer {
   OpsServer& operator=(const OpsServer&) = delete;
 
   /// Registers a route before start(). `method` is "GET" or "POST".
-  void route(std::string method, std::string path, Handler handler);
+  void route(std::string method, std::string path, Handler handler,
+             HandlerThread thread = HandlerThread::kIo);
   void start();
   void stop();
   /// The bound port (useful with port 0).
@@ -63,6 +70,10 @@ class OpsServer {
 
 /// Renders `{"error":"<code>","detail":"<detail>"}`.
 std::string json_error(std::string_view code, std::string_view detail);
+
+/// The value of `name` in a query string ("a=1&b=2"), percent-decoded ('+' is a
+/// space); nullopt when absent or badly encoded.
+std::optional<std::string> query_value(std::string_view query, std::string_view name);
 
 /// Constant-time check of `Authorization: Bearer <token>`; false when token is empty.
 bool bearer_matches(std::string_view authorization, std::string_view token);

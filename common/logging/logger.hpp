@@ -55,6 +55,10 @@ class Logger {
   std::mutex mutex_;
 };
 
+/// Milliseconds since the epoch as RFC 3339 UTC with milliseconds
+/// ("2026-12-06T12:00:00.000Z"), the logs' timestamp format. Pure.
+std::string rfc3339_ms(std::int64_t epoch_ms);
+
 /// Appends `text` to `out` as a JSON string literal (quotes included).
 void append_json_string(std::string& out, std::string_view text);
 

@@ -1,41 +1,21 @@
 #include "common/http/ops_server.hpp"
 
-#include <curl/curl.h>
-
 #include <catch2/catch.hpp>
+#include <future>
 
 #include "common/logging/logger.hpp"
+#include "support/http_fetch.hpp"
 
 namespace {
 
-struct Answer {
-  long status = 0;
-  std::string body;
-  std::string headers;
-};
-
-std::size_t append(char* data, std::size_t size, std::size_t count, void* out) {
-  static_cast<std::string*>(out)->append(data, size * count);
-  return size * count;
-}
-
-Answer fetch(const std::string& url, const char* method = "GET", const char* auth = nullptr) {
-  Answer answer;
-  CURL* curl = curl_easy_init();
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer.body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, append);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &answer.headers);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 5L);
-  curl_slist* list = nullptr;
-  if (auth) list = curl_slist_append(list, auth);
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-  REQUIRE(curl_easy_perform(curl) == CURLE_OK);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &answer.status);
-  curl_slist_free_all(list);
-  curl_easy_cleanup(curl);
+// GET (or `method`) with an optional "Authorization: ..." line; a request that gets
+// no answer at all fails the test.
+test_support::HttpAnswer fetch(const std::string& url, const char* method = "GET",
+                               const char* auth = nullptr) {
+  std::vector<std::string> headers;
+  if (auth) headers.emplace_back(auth);
+  auto answer = test_support::http_fetch(url, method, headers);
+  REQUIRE(answer.status != 0);
   return answer;
 }
 
@@ -81,4 +61,48 @@ TEST_CASE("an address already in use is a clear startup error", "[unit][http]") 
   first.start();
   common::http::OpsServer second("127.0.0.1:" + std::to_string(first.port()), logger);
   CHECK_THROWS_WITH(second.start(), Catch::Contains("cannot listen on"));
+}
+
+TEST_CASE("a blocking handler does not hold up the quick routes", "[unit][http]") {
+  common::logging::Logger logger("test", common::logging::Level::kError);
+  common::http::OpsServer server("127.0.0.1:0", logger);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  server.route("GET", "/healthz", [](const auto&) { return common::http::Response{200, "{}"}; });
+  server.route(
+      "GET", "/slow",
+      [released](const auto&) {
+        released.wait();
+        return common::http::Response{200, "{\"slow\":true}"};
+      },
+      common::http::HandlerThread::kBlocking);
+  server.start();
+  std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+
+  // Catch's assertions stay on this thread: the helper thread only fetches.
+  auto slow =
+      std::async(std::launch::async, [&] { return test_support::http_fetch(base + "/slow"); });
+  // While /slow is parked on the blocking thread, the I/O thread still answers.
+  for (int i = 0; i < 3; ++i)
+    CHECK(fetch(base + "/healthz").status == 200);
+  CHECK(slow.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
+  release.set_value();
+  auto answer = slow.get();
+  CHECK(answer.status == 200);
+  CHECK(answer.body == "{\"slow\":true}");
+  server.stop();
+}
+
+TEST_CASE("query values are found by name and percent-decoded", "[unit][http]") {
+  using common::http::query_value;
+  CHECK(query_value("limit=5&entities=users", "entities") == std::optional<std::string>("users"));
+  CHECK(query_value("limit=5&entities=users", "limit") == std::optional<std::string>("5"));
+  CHECK(query_value("entities=users%2Corganizations", "entities") ==
+        std::optional<std::string>("users,organizations"));
+  CHECK(query_value("q=a+b", "q") == std::optional<std::string>("a b"));
+  CHECK(query_value("flag", "flag") == std::optional<std::string>(""));
+  CHECK_FALSE(query_value("limit=5", "lim").has_value());
+  CHECK_FALSE(query_value("", "limit").has_value());
+  CHECK_FALSE(query_value("q=%4", "q").has_value());
+  CHECK_FALSE(query_value("q=%zz", "q").has_value());
 }

@@ -1,5 +1,7 @@
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include "common/config/env_reader.hpp"
@@ -12,6 +14,8 @@
 #include "common/logging/logger.hpp"
 #include "common/metrics/metrics_registry.hpp"
 #include "common/process/stop_signal.hpp"
+#include "worker/commands/admin_api.hpp"
+#include "worker/commands/backfill_launcher.hpp"
 #include "worker/commands/command.hpp"
 #include "worker/commands/serve_worker.hpp"
 #include "worker/config/worker_config.hpp"
@@ -19,6 +23,7 @@
 #include "worker/consume/consumer_loop.hpp"
 #include "worker/consume/failure_router.hpp"
 #include "worker/observe/worker_metrics.hpp"
+#include "worker/observe/worker_status.hpp"
 #include "worker/retry/retry_policy.hpp"
 #include "worker/store/migration.hpp"
 #include "worker/store/pg_migrator.hpp"
@@ -33,7 +38,9 @@ constexpr std::string_view kUsage = R"(Usage: clerk-mirror worker [--option valu
 Consumes the event topic and its retry topics in a consumer group and applies
 the events to PostgreSQL (schema clerk): version-guarded upserts, soft deletes,
 offsets stored in the same transaction. Applies migrations first. Serves
-/healthz, /readyz and /metrics on ADMIN_LISTEN. Stops cleanly on SIGTERM/SIGINT.
+/healthz, /readyz, /metrics and, with ADMIN_TOKEN, the admin API (/admin/status,
+/admin/database, /admin/sync-runs, /admin/backfill) on ADMIN_LISTEN. Stops
+cleanly on SIGTERM/SIGINT (a backfill started through the admin API too).
 
 Environment (flags override: --kafka-brokers sets KAFKA_BROKERS):
   KAFKA_BROKERS                 host:port[,host:port...] (required)
@@ -41,7 +48,12 @@ Environment (flags override: --kafka-brokers sets KAFKA_BROKERS):
                                 <topic>.retry.1..N, dead-letters to <topic>.dlq
   KAFKA_TOPIC_PARTITIONS        partitions when the worker must create the topic (6)
   DATABASE_URL                  postgresql://... (required)
-  ADMIN_LISTEN                  host:port of /healthz /readyz /metrics (127.0.0.1:9090)
+  ADMIN_LISTEN                  host:port of /healthz /readyz /metrics and the admin API
+                                (127.0.0.1:9090)
+  ADMIN_TOKEN                   bearer token of the admin API, 16 characters or more;
+                                unset: the admin routes answer 403
+  CLERK_SECRET_KEY, CLERK_API_* what POST /admin/backfill's child process reads (see
+                                clerk-mirror backfill --help); unset: that route answers 503
   WORKER_GROUP_ID               consumer group (clerk-mirror-worker)
   WORKER_GROUP_INSTANCE_ID      static membership id (group.instance.id): a restart
                                 with the same id resumes without a rebalance (unset)
@@ -128,6 +140,15 @@ int serve_worker(const config::WorkerConfig& config, common::process::StopSignal
   common::kafka::ProducerSettings producer_settings{config.brokers, "clerk-mirror-worker"};
   common::kafka::KafkaProducer producer(producer_settings, logger);
 
+  observe::WorkerStatus status(config.worker_name, config.group_id, now_ms());
+  std::error_code exe_error;
+  std::string executable = std::filesystem::read_symlink("/proc/self/exe", exe_error).string();
+  BackfillLauncher backfill(exe_error ? std::string("clerk-mirror") : executable,
+                            {{"KAFKA_BROKERS", config.brokers},
+                             {"KAFKA_TOPIC", config.topic},
+                             {"DATABASE_URL", config.database_url}});
+  const char* secret_key = std::getenv("CLERK_SECRET_KEY");
+
   common::http::OpsServer server(config.admin_listen, logger);
   server.route("GET", "/healthz", [](const common::http::Request&) {
     return common::http::Response{200, "{\"status\":\"ok\"}"};
@@ -142,6 +163,12 @@ int serve_worker(const config::WorkerConfig& config, common::process::StopSignal
   server.route("GET", "/metrics", [&](const common::http::Request&) {
     return common::http::Response{200, registry.render(), "text/plain; version=0.0.4"};
   });
+  add_admin_routes(server, AdminContext{config.admin_token, config.database_url,
+                                        secret_key != nullptr && *secret_key != '\0', &status,
+                                        &backfill, &logger, now_ms});
+  if (config.admin_token.empty()) {
+    logger.info("admin API disabled: ADMIN_TOKEN is not set");
+  }
   try {
     server.start();
   } catch (const std::exception& e) {
@@ -166,13 +193,14 @@ int serve_worker(const config::WorkerConfig& config, common::process::StopSignal
   consume::KafkaFailureRouter router(producer, std::chrono::seconds(30));
   store::PgMirrorStore store(config.database_url, config.group_id, logger);
   consume::BatchProcessor processor(store, router, policy, metrics, logger,
-                                    {config.topic, config.worker_name}, now_ms);
+                                    {config.topic, config.worker_name, &status}, now_ms);
   consume::LoopSettings loop_settings;
   loop_settings.topic = config.topic;
   loop_settings.retry_levels = policy.retry_levels();
   loop_settings.batch_max_events = config.batch_max_events;
   loop_settings.batch_max_wait = config.batch_max_wait;
   loop_settings.audit_retention = config.audit_retention;
+  loop_settings.status = &status;
   consume::ConsumerLoop loop(loop_settings, store, processor, policy, metrics, logger, now_ms);
 
   common::kafka::ConsumerSettings consumer_settings{config.brokers, config.group_id,
@@ -193,6 +221,7 @@ int serve_worker(const config::WorkerConfig& config, common::process::StopSignal
     result = 1;
   }
   server.stop();
+  backfill.stop();
   logger.info("worker stopped", {{"signal", stop.signal_number()}});
   return result;
 }

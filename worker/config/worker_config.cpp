@@ -68,6 +68,10 @@ WorkerConfig read_worker_config(common::config::EnvReader& env) {
   c.topic_partitions = static_cast<int>(env.integer("KAFKA_TOPIC_PARTITIONS", 6, 1, 1000));
   c.database_url = env.database_url("DATABASE_URL");
   c.admin_listen = env.listen_address("ADMIN_LISTEN", "127.0.0.1:9090");
+  c.admin_token = env.string("ADMIN_TOKEN", "");
+  if (!c.admin_token.empty() && c.admin_token.size() < 16) {
+    env.fail("ADMIN_TOKEN", "must be at least 16 characters (or unset to disable the admin API)");
+  }
   c.group_id = env.string("WORKER_GROUP_ID", "clerk-mirror-worker");
   if (c.group_id.empty()) env.fail("WORKER_GROUP_ID", "is empty");
   c.group_instance_id = env.string("WORKER_GROUP_INSTANCE_ID", "");

@@ -21,7 +21,10 @@ struct WorkerConfig {
   int topic_partitions = 6;  ///< KAFKA_TOPIC_PARTITIONS: used only to create a missing topic
   std::string database_url;  ///< DATABASE_URL (required)
   std::string admin_listen;  ///< ADMIN_LISTEN, default 127.0.0.1:9090 (port 0: any free port)
-  std::string group_id;      ///< WORKER_GROUP_ID, default clerk-mirror-worker
+  /// ADMIN_TOKEN: the bearer token of the admin API (/admin/...), at least 16
+  /// characters; empty (default): the admin routes answer 403.
+  std::string admin_token;
+  std::string group_id;  ///< WORKER_GROUP_ID, default clerk-mirror-worker
   /// WORKER_GROUP_INSTANCE_ID: static group membership (group.instance.id); a
   /// restarted worker with the same id takes its partitions back without a
   /// rebalance. Empty (default): dynamic membership.

@@ -8,6 +8,7 @@
 #include "common/logging/logger.hpp"
 #include "worker/consume/failure_router.hpp"
 #include "worker/observe/worker_metrics.hpp"
+#include "worker/observe/worker_status.hpp"
 #include "worker/retry/failure_copy.hpp"
 #include "worker/retry/retry_policy.hpp"
 #include "worker/store/store_error.hpp"
@@ -116,6 +117,7 @@ BatchResult BatchProcessor::process(std::vector<InboundEvent>& events) {
   // Failed and malformed events leave through the retry and dead-letter topics.
   std::vector<common::kafka::OutgoingRecord> copies;
   std::vector<std::pair<int, std::string>> routed;  // level, error class
+  std::optional<observe::WorkerStatus::Failure> last_failure;
   auto now = clock_();
   auto route = [&](std::size_t i, const apply::EventFailure& failure, bool permanent) {
     auto hop = policy_.next_hop(events[i].attempt, permanent, now);
@@ -123,6 +125,7 @@ BatchResult BatchProcessor::process(std::vector<InboundEvent>& events) {
         retry::failure_copy(events[i], settings_.topic, hop, failure, settings_.worker_name));
     outcomes[i] = hop.retry_level > 0 ? Outcome::kRetried : Outcome::kDeadLettered;
     routed.emplace_back(hop.retry_level, failure.error_class);
+    last_failure = {"event", failure.error_class, failure.message, events[i].event_id, now};
     logger_.warn(
         hop.retry_level > 0 ? "event failed; published for a retry" : "event dead-lettered",
         {{"event_id", events[i].event_id},
@@ -165,6 +168,14 @@ BatchResult BatchProcessor::process(std::vector<InboundEvent>& events) {
   }
   for (const auto& r : ranges)
     result.committed.push_back({r.topic, r.partition, r.next_offset});
+  if (settings_.status != nullptr) {
+    const auto& last = events.back();
+    settings_.status->committed(result.outcomes,
+                                observe::WorkerStatus::LastEvent{
+                                    last.event_id, last.event_type, last.source, last.record.topic,
+                                    last.record.partition, last.record.offset, committed_at});
+    if (last_failure) settings_.status->failed(std::move(*last_failure));
+  }
   return result;
 }
 

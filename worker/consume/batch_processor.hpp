@@ -15,7 +15,8 @@ class Logger;
 }
 namespace worker::observe {
 class WorkerMetrics;
-}
+class WorkerStatus;
+}  // namespace worker::observe
 namespace worker::retry {
 class RetryPolicy;
 }
@@ -27,6 +28,7 @@ class FailureRouter;
 struct ProcessorSettings {
   std::string topic;        ///< the main topic (retry/dead-letter names derive from it)
   std::string worker_name;  ///< for the dead-letter `worker` header
+  observe::WorkerStatus* status = nullptr;  ///< told of each commit and routed event, if set
 };
 
 /// What one successful process() call did.

@@ -10,6 +10,7 @@
 #include "common/process/stop_signal.hpp"
 #include "worker/consume/batch_processor.hpp"
 #include "worker/observe/worker_metrics.hpp"
+#include "worker/observe/worker_status.hpp"
 #include "worker/retry/retry_policy.hpp"
 #include "worker/store/mirror_store.hpp"
 
@@ -165,6 +166,10 @@ void ConsumerLoop::apply_pending(common::process::StopSignal& stop, bool once) {
       ++attempt;
       metrics_.ready(false);
       metrics_.db_retry(retry::RetryPolicy::failure_label(error));
+      if (settings_.status != nullptr) {
+        settings_.status->failed(
+            {"batch", retry::RetryPolicy::failure_label(error), e.what(), "", clock_()});
+      }
       if (policy_.classify(error) != retry::Disposition::kRetryInPlace) {
         logger_.error("batch failed outside event isolation; retrying in place",
                       {{"error", e.what()}});
@@ -240,7 +245,10 @@ void ConsumerLoop::housekeeping() {
   if (now >= next_lag_ms_) {
     next_lag_ms_ = now + settings_.lag_interval.count();
     std::vector<std::pair<TopicPartition, std::int64_t>> lag;
-    if (consumer_->lag(&lag) >= 0) metrics_.lag(lag);
+    if (consumer_->lag(&lag) >= 0) {
+      metrics_.lag(lag);
+      if (settings_.status != nullptr) settings_.status->lag(std::move(lag), now);
+    }
   }
   if (settings_.audit_retention.count() > 0 && now >= next_prune_ms_) {
     try {

@@ -20,7 +20,8 @@ class StopSignal;
 }
 namespace worker::observe {
 class WorkerMetrics;
-}
+class WorkerStatus;
+}  // namespace worker::observe
 namespace worker::retry {
 class RetryPolicy;
 }
@@ -39,6 +40,7 @@ struct LoopSettings {
   std::chrono::milliseconds batch_max_wait{50};
   std::chrono::hours audit_retention{24 * 30};  ///< 0: keep the audit trail forever
   std::chrono::milliseconds lag_interval{5000};
+  observe::WorkerStatus* status = nullptr;  ///< told of lag and failed batches, if set
 };
 
 /// The worker's consumer loop: poll -> batch -> process -> commit, on one thread.

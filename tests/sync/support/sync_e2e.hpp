@@ -79,9 +79,9 @@ class SyncStack {
       std::vector<std::string> args, std::map<std::string, std::string> extra = {}) const {
     return std::make_unique<test_support::ChildProcess>(spec(std::move(args), std::move(extra)));
   }
-  /// Starts `clerk-mirror worker` and waits for its migrations.
-  void start_worker() {
-    worker_ = start({"worker"});
+  /// Starts `clerk-mirror worker` (env() and `extra`) and waits for its migrations.
+  void start_worker(std::map<std::string, std::string> extra = {}) {
+    worker_ = start({"worker"}, std::move(extra));
     bool ready = wait_until(
         [&] {
           if (!worker_->running()) return true;
@@ -93,12 +93,14 @@ class SyncStack {
     if (!ready || !worker_->running())
       throw std::runtime_error("worker did not start: " + worker_->err());
   }
-  void stop_worker() {
-    if (!worker_) return;
+  /// SIGTERM, SIGKILL after 30 s; the worker's exit code (-1 when none ran).
+  int stop_worker() {
+    if (!worker_) return -1;
     worker_->signal(SIGTERM);
-    if (!worker_->wait_for(std::chrono::seconds(15))) worker_->signal(SIGKILL);
-    worker_->wait();
+    if (!worker_->wait_for(std::chrono::seconds(30))) worker_->signal(SIGKILL);
+    int code = worker_->wait();
     worker_.reset();
+    return code;
   }
   std::string worker_log() const { return worker_ ? worker_->err() : ""; }
 

@@ -1,0 +1,129 @@
+#include "worker/commands/backfill_launcher.hpp"
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+extern char** environ;
+
+namespace worker::commands {
+namespace {
+
+std::int64_t epoch_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The worker's environment with `overrides` replacing (or adding) their names.
+std::vector<std::string> child_environment(
+    const std::vector<std::pair<std::string, std::string>>& overrides) {
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    std::string_view line(*entry);
+    std::string_view name = line.substr(0, line.find('='));
+    bool replaced = false;
+    for (const auto& [key, value] : overrides)
+      replaced = replaced || name == key;
+    if (!replaced) env.emplace_back(line);
+  }
+  for (const auto& [key, value] : overrides)
+    env.push_back(key + "=" + value);
+  return env;
+}
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings)
+    out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
+BackfillLauncher::BackfillLauncher(std::string executable,
+                                   std::vector<std::pair<std::string, std::string>> overrides)
+    : executable_(std::move(executable)), overrides_(std::move(overrides)) {}
+
+BackfillLauncher::~BackfillLauncher() {
+  stop();
+}
+
+BackfillLauncher::StartResult BackfillLauncher::start(std::vector<std::string> args,
+                                                      std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return {Started::kStopping, "the worker is stopping"};
+  if (state_.running) {
+    return {Started::kAlreadyRunning,
+            "a backfill started here is running (pid " + std::to_string(state_.pid) + ")"};
+  }
+  if (waiter_.joinable()) waiter_.join();  // the previous child's waiter has finished
+
+  std::vector<std::string> argv_strings{executable_, "backfill"};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<std::string> env_strings = child_environment(overrides_);
+  auto argv = pointers(argv_strings);
+  auto envp = pointers(env_strings);
+
+  // The worker blocks SIGINT/SIGTERM in every thread (StopSignal); the child starts
+  // with nothing blocked and default dispositions, and sets up its own.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGINT);
+  sigaddset(&defaults, SIGTERM);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, executable_.c_str(), nullptr, &attr, argv.data(), envp.data());
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    return {Started::kSpawnFailed, "cannot start " + executable_ + ": " + std::strerror(rc)};
+  }
+
+  state_ = State{true, pid, std::move(args), now_ms, 0, std::nullopt};
+  waiter_ = std::thread([this, pid] { wait_for_exit(pid); });
+  return {};
+}
+
+void BackfillLauncher::wait_for_exit(int pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  std::lock_guard lock(mutex_);
+  state_.running = false;
+  state_.finished_at_ms = epoch_ms();
+  state_.exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+  exited_.notify_all();
+}
+
+BackfillLauncher::State BackfillLauncher::state() const {
+  std::lock_guard lock(mutex_);
+  return state_;
+}
+
+void BackfillLauncher::stop(std::chrono::milliseconds grace) {
+  std::unique_lock lock(mutex_);
+  stopping_ = true;
+  if (state_.running) {
+    ::kill(state_.pid, SIGTERM);
+    if (!exited_.wait_for(lock, grace, [&] { return !state_.running; })) {
+      ::kill(state_.pid, SIGKILL);
+      exited_.wait(lock, [&] { return !state_.running; });
+    }
+  }
+  lock.unlock();
+  if (waiter_.joinable()) waiter_.join();
+}
+
+}  // namespace worker::commands
