@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end check of the local stack scripts and the startup contract:
 #  - ops/up starts the ingress and a worker that answer /healthz with 200 and
-#    writes .run/env with every key of the interface contract;
+#    writes .run/env with every key of the interface contract; ADMIN_URL and
+#    ADMIN_TOKEN reach the worker's admin API (401 without the token); every
+#    clerk_mirror_* metric the alert rules and the Grafana dashboard of
+#    ops/observability name is one the running ingress or worker exports;
 #  - ops/up a second time is harmless (same processes, same addresses);
 #  - ops/down leaves no process and no listener behind;
 #  - a malformed variable stops each executable with a line naming it.
@@ -39,6 +42,28 @@ for url in "$ingress_url/healthz" "$admin_url/healthz"; do
   code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url")"
   [ "$code" = 200 ] || fail "$url answered $code"
 done
+admin_token="$(sed -n 's/^ADMIN_TOKEN=//p' "$env_file")"
+code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$admin_url/admin/status")"
+[ "$code" = 401 ] || fail "$admin_url/admin/status answered $code without the token"
+status="$(curl -s --max-time 10 -H "Authorization: Bearer $admin_token" "$admin_url/admin/status")"
+grep -q '"database":{"tables":{"users":{"rows":0' <<<"$status" ||
+  fail "$admin_url/admin/status with ADMIN_TOKEN answered: $status"
+names="$(grep -oh 'clerk_mirror_[a-z_]*' "$repo/ops/observability/alerts.yml" \
+  "$repo/ops/observability/grafana-dashboard.json" | sed -E 's/_(bucket|sum|count)$//' | sort -u)"
+[ -n "$names" ] || fail "no clerk_mirror_* metric named in ops/observability"
+# The lag gauge appears once the worker has partitions (joined the group, measured
+# every 5 s): up to 60 s.
+missing="$names"
+for _ in $(seq 60); do
+  metrics="$(curl -s --max-time 5 "$ingress_url/metrics"; curl -s --max-time 5 "$admin_url/metrics")"
+  missing=""
+  for name in $names; do
+    grep -q "^# TYPE $name " <<<"$metrics" || missing="$missing $name"
+  done
+  [ -z "$missing" ] && break
+  sleep 1
+done
+[ -z "$missing" ] || fail "ops/observability names metrics no process exports:$missing"
 ingress_pid="$(cat "$run_dir/ingress.pid")"
 worker_pid="$(cat "$run_dir/worker.pid")"
 
@@ -71,4 +96,5 @@ expect_config_error KAFKA_BROKERS env KAFKA_BROKERS= CLERK_WEBHOOK_SECRET=whsec_
 expect_config_error CLERK_WEBHOOK_SECRET env -u CLERK_WEBHOOK_SECRET "$bin/clerk-mirror-ingress"
 expect_config_error DATABASE_URL env DATABASE_URL=nonsense "$bin/clerk-mirror" worker
 expect_config_error KAFKA_BROKERS env KAFKA_BROKERS=not-a-host-port "$bin/clerk-mirror" worker
+expect_config_error ADMIN_TOKEN env ADMIN_TOKEN=short "$bin/clerk-mirror" worker
 echo "stack test passed"

@@ -185,11 +185,13 @@ int serve_worker(const config::WorkerConfig& config, common::process::StopSignal
     return exit_code;
   }
   retry::RetryPolicy policy(config.retry);
+  metrics.zero_failure_series(policy.retry_levels());
   if (!ensure_topics(config, policy.retry_levels(), logger, stop)) {
     server.stop();
     return 0;
   }
 
+  metrics.ready(true);  // migrated and topics in place: 0 again only while a batch fails
   consume::KafkaFailureRouter router(producer, std::chrono::seconds(30));
   store::PgMirrorStore store(config.database_url, config.group_id, logger);
   consume::BatchProcessor processor(store, router, policy, metrics, logger,

@@ -10,6 +10,8 @@
 #include <map>
 #include <mutex>
 
+#include "worker/retry/retry_policy.hpp"
+
 namespace worker::observe {
 namespace {
 
@@ -117,7 +119,7 @@ WorkerMetrics::WorkerMetrics(prometheus::Registry& registry) : impl_(std::make_u
                .Register(registry);
   i.ready = &prometheus::BuildGauge()
                  .Name("clerk_mirror_worker_ready")
-                 .Help("1 while the last database transaction succeeded")
+                 .Help("1 once started, 0 while a batch fails and is retried in place")
                  .Register(registry)
                  .Add({});
 }
@@ -181,6 +183,15 @@ void WorkerMetrics::lag(
 
 void WorkerMetrics::ready(bool is_ready) {
   impl_->ready->Set(is_ready ? 1 : 0);
+}
+
+void WorkerMetrics::zero_failure_series(int retry_levels) {
+  for (int level = 1; level <= retry_levels; ++level)
+    impl_->retries->Add({{"level", std::to_string(level)}});
+  for (const char* error_class : {"database", "malformed"})
+    impl_->dead_letters->Add({{"error_class", error_class}});
+  for (const auto& failure_class : retry::RetryPolicy::failure_labels())
+    impl_->db_retries->Add({{"class", failure_class}});
 }
 
 }  // namespace worker::observe

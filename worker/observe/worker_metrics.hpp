@@ -28,7 +28,8 @@ namespace worker::observe {
 ///   fenced_batches_total                  batches (partly) refused by the offset fence
 ///   rebalances_total{kind}                assigned | revoked
 ///   consumer_lag_messages{topic,partition}
-///   ready                                 1 while the last transaction succeeded
+///   ready                                 1 once started, 0 while a batch fails (retried
+///                                         in place) until it commits
 /// Registers its families on the given registry, which must outlive it.
 /// Thread-safe (prometheus-cpp metrics are atomic; lag updates take a lock).
 class WorkerMetrics {
@@ -48,6 +49,10 @@ class WorkerMetrics {
   void rebalance(bool assigned);
   void lag(const std::vector<std::pair<common::kafka::TopicPartition, std::int64_t>>& lag);
   void ready(bool is_ready);
+  /// Creates the failure series at zero (retry levels 1..`retry_levels`, every
+  /// dead-letter error class and database failure class), so that the first failure
+  /// is an increase that rate() and increase() see.
+  void zero_failure_series(int retry_levels);
 
  private:
   struct Impl;

@@ -45,16 +45,30 @@ Disposition RetryPolicy::classify(std::exception_ptr error) const {
   }
 }
 
+namespace {
+constexpr const char* kSqlstateClasses[] = {"08", "22", "23", "25", "40", "42",
+                                            "53", "55", "57", "58", "P0", "XX"};
+}  // namespace
+
+const std::vector<std::string>& RetryPolicy::failure_labels() {
+  static const std::vector<std::string> labels = [] {
+    std::vector<std::string> all{"connection", "in_doubt"};
+    for (const char* cls : kSqlstateClasses)
+      all.emplace_back(cls);
+    all.emplace_back("other");
+    return all;
+  }();
+  return labels;
+}
+
 std::string RetryPolicy::failure_label(std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
   } catch (const StoreError& e) {
     if (e.failure() == StoreFailure::kConnectionLost) return "connection";
     if (e.failure() == StoreFailure::kInDoubt) return "in_doubt";
-    static constexpr const char* kClasses[] = {"08", "22", "23", "25", "40", "42",
-                                               "53", "55", "57", "58", "P0", "XX"};
     std::string cls = e.sqlstate().substr(0, 2);
-    for (const char* known : kClasses) {
+    for (const char* known : kSqlstateClasses) {
       if (cls == known) return cls;
     }
     return "other";

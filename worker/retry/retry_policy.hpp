@@ -55,6 +55,8 @@ class RetryPolicy {
   /// Label for the retries-by-class metric: the SQLSTATE class ("08", "40", ...),
   /// "connection", "in_doubt" or "other". Closed set.
   static std::string failure_label(std::exception_ptr error);
+  /// Every label failure_label() can return (for zero-valued metric series).
+  static const std::vector<std::string>& failure_labels();
 
   /// In-place backoff before try number `attempt` (1-based): initial * 2^(attempt-1),
   /// capped at backoff_max, then scaled by a jitter factor in [0.5, 1.0) from `jitter01`
