@@ -10,6 +10,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "common/http/ops_server.hpp"
@@ -35,12 +36,14 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-// A stand-in for `clerk-mirror`: logs its arguments, sleeps, exits 3.
+// A stand-in for `clerk-mirror`: logs its arguments and open descriptors, sleeps,
+// exits 3.
 std::string fake_executable() {
   auto dir = std::filesystem::temp_directory_path() / test_support::unique_name("admin_api");
   std::filesystem::create_directories(dir);
   auto path = dir / "clerk-mirror";
-  std::ofstream(path) << "#!/bin/sh\necho \"$@\" > \"$0.args\"\nsleep 1\nexit 3\n";
+  std::ofstream(path) << "#!/bin/sh\necho \"$@\" > \"$0.args\"\n"
+                         "ls -l /proc/$$/fd > \"$0.fds\"\nsleep 1\nexit 3\n";
   ::chmod(path.c_str(), 0755);
   return path.string();
 }
@@ -170,6 +173,13 @@ TEST_CASE("admin API: one backfill child at a time, its exit code reported, stop
   std::string line;
   std::getline(args, line);
   CHECK(line == "backfill --users --memberships --dry-run");
+  // The child holds none of the worker's sockets (the admin server's listening one
+  // among them): a restarted worker can bind its port while a backfill still runs.
+  std::ifstream fds(executable + ".fds");
+  std::string listing((std::istreambuf_iterator<char>(fds)), std::istreambuf_iterator<char>());
+  INFO(listing);
+  CHECK_FALSE(listing.empty());
+  CHECK(listing.find("socket:") == std::string::npos);
 
   // Stopping the launcher ends a running child with SIGTERM.
   REQUIRE(admin.post("/admin/backfill").status == 202);

@@ -84,8 +84,14 @@ BackfillLauncher::StartResult BackfillLauncher::start(std::vector<std::string> a
   sigaddset(&defaults, SIGPIPE);
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // Nothing but stdin, stdout and stderr: the worker's sockets (Asio's have no
+  // close-on-exec) would otherwise outlive it in the child, its admin port with them.
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_addclosefrom_np(&files, 3);
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, executable_.c_str(), nullptr, &attr, argv.data(), envp.data());
+  int rc = posix_spawn(&pid, executable_.c_str(), &files, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&files);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
     return {Started::kSpawnFailed, "cannot start " + executable_ + ": " + std::strerror(rc)};
