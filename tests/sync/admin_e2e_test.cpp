@@ -76,6 +76,12 @@ TEST_CASE("a backfill started through the admin API fills the mirror and is repo
   auto finished = admin.get("/admin/backfill");
   INFO(finished.body);
   CHECK_THAT(finished.body, Catch::Contains("\"exit_code\":0"));
+  CHECK(wait_until(
+      [&] {
+        return stack.worker_log().find("backfill started from the admin API finished") !=
+               std::string::npos;
+      },
+      5s));
 
   std::vector<std::string> diffs;
   bool equal = wait_until(

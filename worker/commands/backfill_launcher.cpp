@@ -47,8 +47,11 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
 }  // namespace
 
 BackfillLauncher::BackfillLauncher(std::string executable,
-                                   std::vector<std::pair<std::string, std::string>> overrides)
-    : executable_(std::move(executable)), overrides_(std::move(overrides)) {}
+                                   std::vector<std::pair<std::string, std::string>> overrides,
+                                   ExitCallback on_exit)
+    : executable_(std::move(executable)),
+      overrides_(std::move(overrides)),
+      on_exit_(std::move(on_exit)) {}
 
 BackfillLauncher::~BackfillLauncher() {
   stop();
@@ -106,11 +109,16 @@ void BackfillLauncher::wait_for_exit(int pid) {
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  std::lock_guard lock(mutex_);
-  state_.running = false;
-  state_.finished_at_ms = epoch_ms();
-  state_.exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-  exited_.notify_all();
+  State ended;
+  {
+    std::lock_guard lock(mutex_);
+    state_.running = false;
+    state_.finished_at_ms = epoch_ms();
+    state_.exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+    ended = state_;
+    exited_.notify_all();
+  }
+  if (on_exit_) on_exit_(ended);
 }
 
 BackfillLauncher::State BackfillLauncher::state() const {

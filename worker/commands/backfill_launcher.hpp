@@ -2,6 +2,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -31,8 +32,12 @@ class BackfillLauncher {
     std::optional<int> exit_code;     ///< the exit status, or 128 + the signal that ended it
   };
 
+  using ExitCallback = std::function<void(const State&)>;
+
+  /// `on_exit` (optional) is called on the waiting thread after each child ended.
   BackfillLauncher(std::string executable,
-                   std::vector<std::pair<std::string, std::string>> overrides);
+                   std::vector<std::pair<std::string, std::string>> overrides,
+                   ExitCallback on_exit = {});
   ~BackfillLauncher();
   BackfillLauncher(const BackfillLauncher&) = delete;
   BackfillLauncher& operator=(const BackfillLauncher&) = delete;
@@ -54,6 +59,7 @@ class BackfillLauncher {
 
   std::string executable_;
   std::vector<std::pair<std::string, std::string>> overrides_;
+  ExitCallback on_exit_;
   mutable std::mutex mutex_;
   std::condition_variable exited_;
   State state_;

@@ -143,10 +143,19 @@ int serve_worker(const config::WorkerConfig& config, common::process::StopSignal
   observe::WorkerStatus status(config.worker_name, config.group_id, now_ms());
   std::error_code exe_error;
   std::string executable = std::filesystem::read_symlink("/proc/self/exe", exe_error).string();
-  BackfillLauncher backfill(exe_error ? std::string("clerk-mirror") : executable,
-                            {{"KAFKA_BROKERS", config.brokers},
-                             {"KAFKA_TOPIC", config.topic},
-                             {"DATABASE_URL", config.database_url}});
+  BackfillLauncher backfill(
+      exe_error ? std::string("clerk-mirror") : executable,
+      {{"KAFKA_BROKERS", config.brokers},
+       {"KAFKA_TOPIC", config.topic},
+       {"DATABASE_URL", config.database_url}},
+      [&logger](const BackfillLauncher::State& ended) {
+        if (ended.exit_code == 0) {
+          logger.info("backfill started from the admin API finished", {{"pid", ended.pid}});
+        } else {
+          logger.warn("backfill started from the admin API ended",
+                      {{"pid", ended.pid}, {"exit_code", ended.exit_code.value_or(-1)}});
+        }
+      });
   const char* secret_key = std::getenv("CLERK_SECRET_KEY");
 
   common::http::OpsServer server(config.admin_listen, logger);
