@@ -114,13 +114,6 @@ TEST_CASE("drift: missing, stale, and gone only when created before the run", "[
   CHECK(drift.missing == std::set<std::string>{"a"});
   CHECK(drift.stale == std::set<std::string>{"c"});
 
-  std::vector<MirrorRow> alive = {{"a", 5, 5, false, "", "", ""},
-                                  {"x", 5, 5, false, "", "", ""},
-                                  {"young", 1000, 1000, false, "", "", ""}};
-  auto gone = gone_candidates(alive, {"a"}, 500);
-  REQUIRE(gone.size() == 1);
-  CHECK(gone[0].id == "x");
-
   DriftReport report{{EntityKind::kUser, drift}};
   CHECK(
       drift_json(report) ==

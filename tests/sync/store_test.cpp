@@ -100,9 +100,26 @@ TEST_CASE("reconcile reads the mirror tables in milliseconds", "[postgres]") {
   CHECK(rows["user_a"].updated_at_ms == 2500);
   CHECK_FALSE(rows["user_a"].deleted);
   CHECK(rows["user_b"].deleted);
-  auto alive = store.alive_rows(EntityKind::kUser, 5000);
-  REQUIRE(alive.size() == 1);
-  CHECK(alive[0].id == "user_a");
+  // Gone candidates: alive, created before the run, not met at the source. The ids
+  // met are remembered in the session, whatever their number.
+  auto unseen = store.unseen_alive_rows(EntityKind::kUser, 5000);
+  REQUIRE(unseen.size() == 1);
+  CHECK(unseen[0].id == "user_a");
+  std::vector<std::string> many{"user_a"};
+  for (int i = 0; i < 20000; ++i)
+    many.push_back("user_src_" + std::to_string(i));
+  CHECK(store.remember_seen(EntityKind::kUser, many).size() == many.size());
+  CHECK(store.unseen_alive_rows(EntityKind::kUser, 5000).empty());
+  // The set lives in the session: another connection has not met any.
+  PostgresSyncStore other(m.db.url());
+  CHECK(other.unseen_alive_rows(EntityKind::kUser, 5000).size() == 1);
+  // Only the ids not met before come back; kinds are apart.
+  auto fresh = store.remember_seen(EntityKind::kUser, {"user_a", "user_new", "user_new"});
+  CHECK(fresh == std::vector<std::string>{"user_new"});
+  CHECK(store.remember_seen(EntityKind::kOrganization, {"user_a"}).size() == 1);
+  CHECK(store.unseen_alive_rows(EntityKind::kMembership, 5000).size() == 1);
+  store.forget_seen();
+  CHECK(store.unseen_alive_rows(EntityKind::kUser, 5000).size() == 1);
   auto members = store.alive_memberships("org_1");
   REQUIRE(members.size() == 1);
   CHECK(members[0].user_id == "user_a");

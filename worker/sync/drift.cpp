@@ -22,17 +22,6 @@ std::vector<std::size_t> compare_with_mirror(
   return fixes;
 }
 
-std::vector<MirrorRow> gone_candidates(const std::vector<MirrorRow>& alive_in_mirror,
-                                       const std::unordered_set<std::string>& seen_at_source,
-                                       std::int64_t run_started_ms) {
-  std::vector<MirrorRow> out;
-  for (const MirrorRow& row : alive_in_mirror) {
-    if (row.deleted || row.created_at_ms >= run_started_ms) continue;
-    if (seen_at_source.count(row.id) == 0) out.push_back(row);
-  }
-  return out;
-}
-
 std::string drift_json(const DriftReport& report, std::size_t max_ids) {
   auto ids = [max_ids](std::string& out, const std::set<std::string>& set) {
     out += '[';

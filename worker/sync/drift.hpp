@@ -5,7 +5,6 @@
 #include <set>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "worker/sync/api_entity.hpp"
@@ -38,13 +37,6 @@ using DriftReport = std::map<EntityKind, EntityDrift>;
 std::vector<std::size_t> compare_with_mirror(
     const std::vector<ApiEntity>& source, const std::unordered_map<std::string, MirrorRow>& mirror,
     EntityDrift& drift);
-
-/// Rows alive in the mirror and created before the run started whose ids the
-/// walk through the source never met: candidates for kGone (the caller confirms
-/// each with the source before believing it). Pure.
-std::vector<MirrorRow> gone_candidates(const std::vector<MirrorRow>& alive_in_mirror,
-                                       const std::unordered_set<std::string>& seen_at_source,
-                                       std::int64_t run_started_ms);
 
 /// Renders the report as JSON, at most `max_ids` ids per list (counts stay exact):
 /// `{"users":{"missing_count":1,"stale_count":0,"gone_count":0,"missing":["user_1"],"stale":[],"gone":[]},...}`.

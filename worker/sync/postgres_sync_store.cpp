@@ -102,6 +102,15 @@ struct PostgresSyncStore::Impl {
       : connection(common::config::with_session_options(url, "clerk-mirror sync",
                                                         std::chrono::seconds(10))) {}
   pqxx::connection connection;
+  bool seen_table = false;  ///< pg_temp.reconcile_seen exists in this session
+
+  void ensure_seen_table(pqxx::work& tx) {
+    if (seen_table) return;
+    tx.exec0(
+        "create temp table if not exists reconcile_seen (kind text not null, "
+        "id text collate \"C\" not null, primary key (kind, id))");
+    seen_table = true;
+  }
 };
 
 PostgresSyncStore::PostgresSyncStore(const std::string& database_url)
@@ -274,14 +283,45 @@ std::unordered_map<std::string, MirrorRow> PostgresSyncStore::mirror_rows(
   });
 }
 
-std::vector<MirrorRow> PostgresSyncStore::alive_rows(EntityKind kind,
-                                                     std::int64_t created_before_ms) {
-  return guarded("alive_rows", [&] {
+std::vector<std::string> PostgresSyncStore::remember_seen(EntityKind kind,
+                                                          const std::vector<std::string>& ids) {
+  return guarded("remember_seen", [&] {
+    std::vector<std::string> fresh;
+    if (ids.empty()) return fresh;
     pqxx::work tx(impl_->connection);
+    impl_->ensure_seen_table(tx);
+    pqxx::result rows = tx.exec_params(
+        "insert into pg_temp.reconcile_seen (kind, id) "
+        "select $1, id from unnest($2::text[]) as u(id) on conflict do nothing returning id",
+        phase_name(kind), text_array_literal(ids));
+    tx.commit();
+    fresh.reserve(rows.size());
+    for (const auto& row : rows)
+      fresh.push_back(row[0].as<std::string>());
+    return fresh;
+  });
+}
+
+void PostgresSyncStore::forget_seen() {
+  guarded("forget_seen", [&] {
+    pqxx::work tx(impl_->connection);
+    impl_->ensure_seen_table(tx);
+    tx.exec0("truncate pg_temp.reconcile_seen");
+    tx.commit();
+  });
+}
+
+std::vector<MirrorRow> PostgresSyncStore::unseen_alive_rows(EntityKind kind,
+                                                            std::int64_t created_before_ms) {
+  return guarded("unseen_alive_rows", [&] {
+    pqxx::work tx(impl_->connection);
+    impl_->ensure_seen_table(tx);
     pqxx::result rows = tx.exec_params(
         "select " + row_columns(kind) + " from " + table_of(kind) +
-            " where deleted_at is null and created_at < to_timestamp($1::double precision / 1000)",
-        created_before_ms);
+            " t where deleted_at is null and created_at < to_timestamp($1::double precision / "
+            "1000) and not exists (select 1 from pg_temp.reconcile_seen s where s.kind = $2 and "
+            "s.id = t.id)",
+        created_before_ms, phase_name(kind));
     tx.commit();
     std::vector<MirrorRow> out;
     out.reserve(rows.size());

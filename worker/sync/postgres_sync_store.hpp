@@ -41,7 +41,13 @@ class PostgresSyncStore : public SyncStore {
 
   std::unordered_map<std::string, MirrorRow> mirror_rows(
       EntityKind kind, const std::vector<std::string>& ids) override;
-  std::vector<MirrorRow> alive_rows(EntityKind kind, std::int64_t created_before_ms) override;
+  /// Into a temporary table of this session (`pg_temp.reconcile_seen`).
+  std::vector<std::string> remember_seen(EntityKind kind,
+                                         const std::vector<std::string>& ids) override;
+  void forget_seen() override;
+  /// An anti-join of the mirror table with that temporary table.
+  std::vector<MirrorRow> unseen_alive_rows(EntityKind kind,
+                                           std::int64_t created_before_ms) override;
   std::vector<MirrorRow> alive_memberships(const std::string& organization_id) override;
 
   std::vector<RunSummary> recent_runs(int limit) override;

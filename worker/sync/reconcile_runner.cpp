@@ -14,10 +14,11 @@ constexpr std::size_t kLoggedIdsPerCategory = 1000;
 
 }  // namespace
 
+// The ids met at the source are remembered by the store (in the database session),
+// so that the memory of a run does not grow with the instance.
 struct ReconcileRunner::Walk {
   const ReconcileOptions& options;
   ReconcileResult& result;
-  std::map<EntityKind, std::unordered_set<std::string>> seen;  ///< ids met at the source
 };
 
 ReconcileRunner::ReconcileRunner(ClerkApi& api, EventPublisher& publisher, SyncStore& store,
@@ -34,10 +35,11 @@ ReconcileResult ReconcileRunner::run(const ReconcileOptions& options) {
     throw RunBusy("another reconcile is running (it holds the reconcile lock)");
   }
   store_.close_abandoned_runs(RunKind::kReconcile);
+  store_.forget_seen();
   result.started_at_ms = clock_.wall_ms();
   result.run_id =
       store_.start_run(RunKind::kReconcile, options.scope(), options.dry_run, std::nullopt);
-  Walk walk{options, result, {}};
+  Walk walk{options, result};
   for (EntityKind kind : {EntityKind::kUser, EntityKind::kOrganization, EntityKind::kMembership}) {
     if (options.includes(kind)) result.drift[kind];
   }
@@ -93,8 +95,11 @@ void ReconcileRunner::walk_list(Walk& walk, EntityKind kind, const std::string& 
     PageStep step = cursor.accept(page.items);
     if (step.stepped_back) continue;
     c.fetched += static_cast<std::int64_t>(step.fresh.size());
+    std::vector<std::string> ids;
+    ids.reserve(step.fresh.size());
     for (std::size_t i : step.fresh)
-      walk.seen[kind].insert(page.items[i].id);
+      ids.push_back(page.items[i].id);
+    store_.remember_seen(kind, ids);
     if (compare) compare_page(walk, kind, page.items, step.fresh);
     if (kind == EntityKind::kOrganization && options.memberships) {
       for (std::size_t i : step.fresh)
@@ -154,9 +159,7 @@ void ReconcileRunner::publish_deletions(Walk& walk, EntityKind kind,
 }
 
 void ReconcileRunner::find_gone(Walk& walk, EntityKind kind) {
-  std::vector<MirrorRow> candidates =
-      gone_candidates(store_.alive_rows(kind, walk.result.started_at_ms), walk.seen[kind],
-                      walk.result.started_at_ms);
+  std::vector<MirrorRow> candidates = store_.unseen_alive_rows(kind, walk.result.started_at_ms);
   std::vector<MirrorRow> gone;
   for (const MirrorRow& row : candidates) {
     check_stop();
@@ -166,7 +169,7 @@ void ReconcileRunner::find_gone(Walk& walk, EntityKind kind) {
       continue;
     }
     // Alive after all: the walk missed it while the list moved. Judge it like the others.
-    walk.seen[kind].insert(entity->id);
+    store_.remember_seen(kind, {entity->id});
     compare_page(walk, kind, {*entity}, {0});
   }
   publish_deletions(walk, kind, gone);
@@ -174,9 +177,7 @@ void ReconcileRunner::find_gone(Walk& walk, EntityKind kind) {
 
 void ReconcileRunner::find_gone_memberships(Walk& walk) {
   const EntityKind kind = EntityKind::kMembership;
-  std::vector<MirrorRow> candidates =
-      gone_candidates(store_.alive_rows(kind, walk.result.started_at_ms), walk.seen[kind],
-                      walk.result.started_at_ms);
+  std::vector<MirrorRow> candidates = store_.unseen_alive_rows(kind, walk.result.started_at_ms);
   std::map<std::string, std::vector<MirrorRow>> by_organization;
   for (MirrorRow& row : candidates)
     by_organization[row.organization_id].push_back(std::move(row));
@@ -202,9 +203,17 @@ void ReconcileRunner::find_gone_memberships(Walk& walk) {
     for (MirrorRow& row : rows) {
       if (alive.count(row.id) == 0) gone.push_back(std::move(row));
     }
-    for (const ApiEntity& entity : listed) {
-      if (walk.seen[kind].insert(entity.id).second) compare_page(walk, kind, {entity}, {0});
+    // Members the walk missed (added while it ran) are judged like the others.
+    std::vector<std::string> listed_ids;
+    for (const ApiEntity& entity : listed)
+      listed_ids.push_back(entity.id);
+    std::vector<std::string> fresh = store_.remember_seen(kind, listed_ids);
+    std::unordered_set<std::string> unseen(fresh.begin(), fresh.end());
+    std::vector<std::size_t> missed;
+    for (std::size_t i = 0; i < listed.size(); ++i) {
+      if (unseen.count(listed[i].id) != 0) missed.push_back(i);
     }
+    if (!missed.empty()) compare_page(walk, kind, listed, missed);
   }
   publish_deletions(walk, kind, gone);
 }

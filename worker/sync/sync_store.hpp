@@ -52,8 +52,17 @@ class SyncStore {
   /// The mirror's rows (alive or deleted) among `ids`.
   virtual std::unordered_map<std::string, MirrorRow> mirror_rows(
       EntityKind kind, const std::vector<std::string>& ids) = 0;
-  /// The mirror's alive rows created before `created_before_ms`.
-  virtual std::vector<MirrorRow> alive_rows(EntityKind kind, std::int64_t created_before_ms) = 0;
+  /// Records `ids` of `kind` as met at the source during this run and returns those
+  /// not recorded before (in no particular order). A reconcile keeps this set in the
+  /// database session, not in memory, so its memory does not grow with the instance.
+  virtual std::vector<std::string> remember_seen(EntityKind kind,
+                                                 const std::vector<std::string>& ids) = 0;
+  /// Forgets every id remembered so far (a run starts with none).
+  virtual void forget_seen() = 0;
+  /// The mirror's alive rows created before `created_before_ms` whose ids were not
+  /// remembered as seen: the candidates for "gone at the source".
+  virtual std::vector<MirrorRow> unseen_alive_rows(EntityKind kind,
+                                                   std::int64_t created_before_ms) = 0;
   /// One organization's alive memberships in the mirror.
   virtual std::vector<MirrorRow> alive_memberships(const std::string& organization_id) = 0;
 

@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -153,10 +154,21 @@ class MemorySyncStore : public worker::sync::SyncStore {
     }
     return out;
   }
-  std::vector<worker::sync::MirrorRow> alive_rows(EntityKind kind, std::int64_t before) override {
+  std::vector<std::string> remember_seen(EntityKind kind,
+                                         const std::vector<std::string>& ids) override {
+    std::vector<std::string> fresh;
+    for (const auto& id : ids) {
+      if (seen[kind].insert(id).second) fresh.push_back(id);
+    }
+    return fresh;
+  }
+  void forget_seen() override { seen.clear(); }
+  std::vector<worker::sync::MirrorRow> unseen_alive_rows(EntityKind kind,
+                                                         std::int64_t before) override {
     std::vector<worker::sync::MirrorRow> out;
     for (const auto& [id, row] : mirror[kind]) {
-      if (!row.deleted && row.created_at_ms < before) out.push_back(row);
+      if (!row.deleted && row.created_at_ms < before && seen[kind].count(id) == 0)
+        out.push_back(row);
     }
     return out;
   }
@@ -184,6 +196,7 @@ class MemorySyncStore : public worker::sync::SyncStore {
   std::vector<Run> runs;
   std::map<EntityKind, worker::sync::BackfillCheckpoint> checkpoints;
   std::map<EntityKind, std::map<std::string, worker::sync::MirrorRow>> mirror;
+  std::map<EntityKind, std::set<std::string>> seen;  ///< remember_seen, for this run
   bool locked_elsewhere = false;
   int checkpoint_writes = 0;
   int progress_writes = 0;
