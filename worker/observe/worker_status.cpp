@@ -41,105 +41,115 @@ WorkerStatus::Snapshot WorkerStatus::snapshot() const {
 
 namespace {
 
-void add_string(std::string& out, std::string_view name, std::string_view value) {
-  out += '"';
-  out += name;
-  out += "\":";
-  common::logging::append_json_string(out, value);
-}
+// Writes one JSON object member by member, commas included.
+class JsonObject {
+ public:
+  explicit JsonObject(std::string& out) : out_(out) { out_ += '{'; }
+  JsonObject& string(std::string_view name, std::string_view value) {
+    key(name);
+    common::logging::append_json_string(out_, value);
+    return *this;
+  }
+  /// null when `value` is empty.
+  JsonObject& string_or_null(std::string_view name, std::string_view value) {
+    if (value.empty()) return raw(name, "null");
+    return string(name, value);
+  }
+  JsonObject& number(std::string_view name, std::int64_t value) {
+    return raw(name, std::to_string(value));
+  }
+  JsonObject& boolean(std::string_view name, bool value) {
+    return raw(name, value ? "true" : "false");
+  }
+  /// RFC 3339; null when `epoch_ms` is 0 or less.
+  JsonObject& time(std::string_view name, std::int64_t epoch_ms) {
+    if (epoch_ms <= 0) return raw(name, "null");
+    return string(name, common::logging::rfc3339_ms(epoch_ms));
+  }
+  JsonObject& raw(std::string_view name, std::string_view json) {
+    key(name);
+    out_ += json;
+    return *this;
+  }
+  /// Starts a member whose value the caller writes next.
+  void key(std::string_view name) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    common::logging::append_json_string(out_, name);
+    out_ += ':';
+  }
+  void close() { out_ += '}'; }
 
-void add_number(std::string& out, std::string_view name, std::int64_t value) {
-  out += '"';
-  out += name;
-  out += "\":";
-  out += std::to_string(value);
-}
-
-void add_time(std::string& out, std::string_view name, std::int64_t epoch_ms) {
-  add_string(out, name, common::logging::rfc3339_ms(epoch_ms));
-}
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
 
 }  // namespace
 
 std::string to_json(const WorkerStatus::Snapshot& s) {
-  std::string out = "{";
-  add_string(out, "name", s.name);
-  out += ',';
-  add_string(out, "group", s.group);
-  out += ',';
-  add_time(out, "started_at", s.started_at_ms);
-  out += std::string(",\"retrying\":") + (s.retrying ? "true" : "false") + ",";
-  add_number(out, "batches_committed", s.batches_committed);
-  out += ",\"events\":{";
-  for (std::size_t i = 0; i < s.outcomes.size(); ++i) {
-    if (i) out += ',';
-    add_number(out, apply::to_string(static_cast<apply::Outcome>(i)), s.outcomes[i]);
-  }
-  out += "},\"last_event\":";
+  std::string out;
+  JsonObject status(out);
+  status.string("name", s.name)
+      .string("group", s.group)
+      .time("started_at", s.started_at_ms)
+      .boolean("retrying", s.retrying)
+      .number("batches_committed", s.batches_committed);
+
+  status.key("events");
+  JsonObject events(out);
+  for (std::size_t i = 0; i < s.outcomes.size(); ++i)
+    events.number(apply::to_string(static_cast<apply::Outcome>(i)), s.outcomes[i]);
+  events.close();
+
   if (s.last_event) {
     const auto& e = *s.last_event;
-    out += '{';
-    add_string(out, "id", e.id);
-    out += ',';
-    add_string(out, "type", e.type);
-    out += ',';
-    add_string(out, "source", e.source);
-    out += ',';
-    add_string(out, "topic", e.topic);
-    out += ',';
-    add_number(out, "partition", e.partition);
-    out += ',';
-    add_number(out, "offset", e.offset);
-    out += ',';
-    add_time(out, "committed_at", e.committed_at_ms);
-    out += '}';
+    status.key("last_event");
+    JsonObject event(out);
+    event.string("id", e.id)
+        .string("type", e.type)
+        .string("source", e.source)
+        .string("topic", e.topic)
+        .number("partition", e.partition)
+        .number("offset", e.offset)
+        .time("committed_at", e.committed_at_ms)
+        .close();
   } else {
-    out += "null";
+    status.raw("last_event", "null");
   }
-  out += ",\"last_error\":";
+
   if (s.last_error) {
     const auto& f = *s.last_error;
-    out += '{';
-    add_string(out, "scope", f.scope);
-    out += ',';
-    add_string(out, "class", f.error_class);
-    out += ',';
-    add_string(out, "message", f.message);
-    out += ",\"event_id\":";
-    if (f.event_id.empty()) {
-      out += "null";
-    } else {
-      common::logging::append_json_string(out, f.event_id);
-    }
-    out += ',';
-    add_time(out, "at", f.at_ms);
-    out += '}';
+    status.key("last_error");
+    JsonObject error(out);
+    error.string("scope", f.scope)
+        .string("class", f.error_class)
+        .string("message", f.message)
+        .string_or_null("event_id", f.event_id)
+        .time("at", f.at_ms)
+        .close();
   } else {
-    out += "null";
+    status.raw("last_error", "null");
   }
+
   std::int64_t total = 0;
   for (const auto& [tp, lag] : s.lag)
     total += lag;
-  out += ",\"lag\":{";
-  add_number(out, "total", total);
-  out += ",\"measured_at\":";
-  if (s.lag_at_ms > 0) {
-    common::logging::append_json_string(out, common::logging::rfc3339_ms(s.lag_at_ms));
-  } else {
-    out += "null";
-  }
-  out += ",\"partitions\":[";
+  status.key("lag");
+  JsonObject lag(out);
+  lag.number("total", total).time("measured_at", s.lag_at_ms).key("partitions");
+  out += '[';
   for (std::size_t i = 0; i < s.lag.size(); ++i) {
-    const auto& [tp, lag] = s.lag[i];
-    out += i ? ",{" : "{";
-    add_string(out, "topic", tp.topic);
-    out += ',';
-    add_number(out, "partition", tp.partition);
-    out += ',';
-    add_number(out, "lag", lag);
-    out += '}';
+    if (i) out += ',';
+    JsonObject partition(out);
+    partition.string("topic", s.lag[i].first.topic)
+        .number("partition", s.lag[i].first.partition)
+        .number("lag", s.lag[i].second)
+        .close();
   }
-  out += "]}}";
+  out += ']';
+  lag.close();
+  status.close();
   return out;
 }
 
