@@ -5,6 +5,8 @@
 #    ADMIN_TOKEN reach the worker's admin API (401 without the token); every
 #    clerk_mirror_* metric the alert rules and the Grafana dashboard of
 #    ops/observability name is one the running ingress or worker exports;
+#  - ops/send-webhook's signed user.created reaches clerk.users, and its
+#    user.deleted marks the row deleted;
 #  - ops/up a second time is harmless (same processes, same addresses);
 #  - ops/down leaves no process and no listener behind;
 #  - a malformed variable stops each executable with a line naming it.
@@ -64,6 +66,23 @@ for _ in $(seq 60); do
   sleep 1
 done
 [ -z "$missing" ] || fail "ops/observability names metrics no process exports:$missing"
+answer="$("$repo/ops/send-webhook" --id user_stack_test --first-name Ada 2>&1)" ||
+  fail "ops/send-webhook failed: $answer"
+grep -q 'HTTP 200' <<<"$answer" || fail "ops/send-webhook was answered: $answer"
+row_is() {
+  local expected="$1" got=""
+  for _ in $(seq 150); do
+    got="$(psql "$DATABASE_URL" -qAt -c "select first_name || ':' || (deleted_at is not null)
+      from clerk.users where id = 'user_stack_test'" 2>/dev/null || true)"
+    [ "$got" = "$expected" ] && return 0
+    sleep 0.2
+  done
+  fail "clerk.users row user_stack_test is '$got', expected '$expected'"
+}
+row_is "Ada:false"
+"$repo/ops/send-webhook" --type user.deleted --id user_stack_test >/dev/null 2>&1 ||
+  fail "ops/send-webhook --type user.deleted failed"
+row_is "Ada:true"
 ingress_pid="$(cat "$run_dir/ingress.pid")"
 worker_pid="$(cat "$run_dir/worker.pid")"
 
