@@ -131,6 +131,33 @@ TEST_CASE("row security: the writer role applies events without owning the table
     CHECK_THROWS_AS(tx.exec("alter table clerk.users add column x int"),
                     pqxx::insufficient_privilege);
   }
+  // A worker logged in with the writer role may keep WORKER_MIGRATE's default: on an
+  // up-to-date schema its migrations apply nothing; with one pending it is refused
+  // (exit 3) with what to do, instead of retrying forever.
+  std::string login = test_support::unique_name("cmw_writer");
+  {
+    pqxx::nontransaction admin(conn);
+    admin.exec("create role " + login + " login in role clerk_mirror_writer");
+  }
+  std::string as_writer = db.url();
+  as_writer.replace(as_writer.find("://") + 3, as_writer.find('@') - as_writer.find("://") - 3,
+                    login);
+  CHECK(migrate(as_writer) == 0);
+  {
+    pqxx::work owner(conn);
+    owner.exec("delete from clerk.schema_migrations where version = 60");
+    owner.commit();
+  }
+  auto refused = test_support::run({test_support::binary("clerk-mirror"), "migrate"},
+                                   {{"DATABASE_URL", as_writer}});
+  CHECK(refused.code == 3);
+  CHECK_THAT(refused.err + refused.out,
+             Catch::Contains("may not apply migration") && Catch::Contains("WORKER_MIGRATE=false"));
+  {
+    pqxx::nontransaction admin(conn);
+    admin.exec("drop role " + login);
+  }
+
   // Nothing above was committed; the owner sees and writes as before.
   pqxx::work tx(conn);
   CHECK(tx.exec1("select first_name from clerk.users where id = 'user_1'")[0].as<std::string>() ==

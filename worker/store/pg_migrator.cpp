@@ -23,6 +23,11 @@ create table if not exists clerk.schema_migrations (
   applied_at  timestamptz not null default now()
 ))sql";
 
+std::string first_line(std::string text) {
+  if (auto nl = text.find('\n'); nl != std::string::npos) text.resize(nl);
+  return text;
+}
+
 }  // namespace
 
 PgMigrator::PgMigrator(std::string database_url, common::logging::Logger& logger)
@@ -40,9 +45,13 @@ MigrationReport PgMigrator::migrate(std::span<const Migration> migrations) {
     }
     // The session lock is released explicitly below and, on any failure, when the
     // connection closes.
+    // Only when missing: a role without CREATE on the schema (clerk_mirror_writer)
+    // can then run an up-to-date database's migrations, which apply nothing.
     {
       pqxx::work tx(conn);
-      tx.exec(kBootstrap);
+      if (tx.exec1("select to_regclass('clerk.schema_migrations') is null")[0].as<bool>()) {
+        tx.exec(kBootstrap);
+      }
       tx.commit();
     }
     std::map<int, std::pair<std::string, std::string>> recorded;
@@ -68,7 +77,14 @@ MigrationReport PgMigrator::migrate(std::span<const Migration> migrations) {
         recorded.erase(it);
         continue;
       }
-      tx.exec(sql);
+      try {
+        tx.exec(sql);
+      } catch (const pqxx::insufficient_privilege& e) {
+        throw MigrationRefused("this role may not apply migration " + name + " (" +
+                               first_line(e.what()) +
+                               "): run `clerk-mirror migrate` as the schema's owner, or start "
+                               "the workers with WORKER_MIGRATE=false");
+      }
       tx.exec_params(
           "insert into clerk.schema_migrations (version, name, checksum) values ($1, $2, $3)",
           migration.version, name, checksum);
