@@ -232,21 +232,52 @@ std::string json_error(std::string_view code, std::string_view detail) {
   return out;
 }
 
+namespace {
+
+// Calls `visit(name, raw_value)` for each non-empty "name[=value]" pair of `query`
+// until it returns true.
+template <typename Visit>
+void walk_query(std::string_view query, Visit visit) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    auto eq = pair.find('=');
+    if (visit(pair.substr(0, eq),
+              eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1))) {
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+std::set<std::string> query_names(std::string_view query) {
+  std::set<std::string> names;
+  walk_query(query, [&](std::string_view name, std::string_view) {
+    names.emplace(name);
+    return false;
+  });
+  return names;
+}
+
 std::optional<std::string> query_value(std::string_view query, std::string_view name) {
+  std::optional<std::string_view> found;
+  walk_query(query, [&](std::string_view key, std::string_view raw) {
+    if (key == name) found = raw;
+    return found.has_value();
+  });
+  if (!found) return std::nullopt;
   auto hex = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
   };
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    auto eq = pair.find('=');
-    if (pair.substr(0, eq) != name) continue;
-    std::string_view raw = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
-    std::string value;
+  std::string_view raw = *found;
+  std::string value;
+  {
     for (std::size_t i = 0; i < raw.size(); ++i) {
       if (raw[i] == '+') {
         value += ' ';
@@ -261,9 +292,8 @@ std::optional<std::string> query_value(std::string_view query, std::string_view 
         i += 2;
       }
     }
-    return value;
   }
-  return std::nullopt;
+  return value;
 }
 
 bool bearer_matches(std::string_view authorization, std::string_view token) {

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -74,6 +75,9 @@ std::string json_error(std::string_view code, std::string_view detail);
 /// The value of `name` in a query string ("a=1&b=2"), percent-decoded ('+' is a
 /// space); nullopt when absent or badly encoded.
 std::optional<std::string> query_value(std::string_view query, std::string_view name);
+
+/// The parameter names of a query string ("a=1&b" -> {a, b}), not decoded.
+std::set<std::string> query_names(std::string_view query);
 
 /// Constant-time check of `Authorization: Bearer <token>`; false when token is empty.
 bool bearer_matches(std::string_view authorization, std::string_view token);

@@ -62,4 +62,11 @@ std::string rfc3339_ms(std::int64_t epoch_ms);
 /// Appends `text` to `out` as a JSON string literal (quotes included).
 void append_json_string(std::string& out, std::string_view text);
 
+/// `text` as a JSON string literal (quotes included).
+inline std::string json_string(std::string_view text) {
+  std::string out;
+  append_json_string(out, text);
+  return out;
+}
+
 }  // namespace common::logging

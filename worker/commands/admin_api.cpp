@@ -21,32 +21,15 @@ using common::http::HandlerThread;
 using common::http::json_error;
 using common::http::Request;
 using common::http::Response;
-
-std::string quoted(std::string_view text) {
-  std::string out;
-  common::logging::append_json_string(out, text);
-  return out;
-}
+using common::logging::json_string;
 
 std::string time_or_null(std::int64_t epoch_ms) {
-  return epoch_ms > 0 ? quoted(common::logging::rfc3339_ms(epoch_ms)) : "null";
-}
-
-// The query's parameter names, for refusing the unknown ones.
-std::set<std::string> parameter_names(std::string_view query) {
-  std::set<std::string> names;
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (!pair.empty()) names.emplace(pair.substr(0, pair.find('=')));
-  }
-  return names;
+  return epoch_ms > 0 ? json_string(common::logging::rfc3339_ms(epoch_ms)) : "null";
 }
 
 std::optional<Response> unknown_parameter(const Request& request,
                                           const std::set<std::string>& allowed) {
-  for (const auto& name : parameter_names(request.query)) {
+  for (const auto& name : common::http::query_names(request.query)) {
     if (!allowed.contains(name)) {
       return Response{400, json_error("unknown_parameter", "unknown query parameter '" + name +
                                                                "' for " + request.path)};
@@ -58,7 +41,7 @@ std::optional<Response> unknown_parameter(const Request& request,
 std::string backfill_json(const BackfillLauncher::State& s) {
   std::string args = "[";
   for (const auto& a : s.args)
-    args += (args.size() > 1 ? "," : "") + quoted(a);
+    args += (args.size() > 1 ? "," : "") + json_string(a);
   args += "]";
   return std::string("{\"running\":") + (s.running ? "true" : "false") +
          ",\"pid\":" + (s.pid > 0 ? std::to_string(s.pid) : "null") + ",\"args\":" + args +
@@ -75,7 +58,7 @@ std::string database_json(const AdminContext& c, bool& ok) {
     return "{" + summary_members_json(store.summarize()) + "}";
   } catch (const std::exception& e) {
     ok = false;
-    return "{\"error\":" + quoted(e.what()) + "}";
+    return "{\"error\":" + json_string(e.what()) + "}";
   }
 }
 

@@ -5,29 +5,26 @@
 namespace worker::sync {
 
 std::string sync_runs_json(const std::string& database_url, int limit) {
-  auto quoted = [](std::string_view text) {
-    std::string out;
-    common::logging::append_json_string(out, text);
-    return out;
-  };
+  using common::logging::json_string;
   try {
     PostgresSyncStore store(database_url);
     std::string out = "[";
     for (const RunSummary& run : store.recent_runs(limit)) {
       if (out.size() > 1) out += ',';
-      out += "{\"id\":" + std::to_string(run.id) + ",\"kind\":" + quoted(run.kind) +
-             ",\"scope\":" + quoted(run.scope) +
+      out += "{\"id\":" + std::to_string(run.id) + ",\"kind\":" + json_string(run.kind) +
+             ",\"scope\":" + json_string(run.scope) +
              ",\"dry_run\":" + (run.dry_run ? "true" : "false") +
-             ",\"status\":" + quoted(run.status) + ",\"started_at\":" + quoted(run.started_at) +
-             ",\"finished_at\":" + (run.finished_at.empty() ? "null" : quoted(run.finished_at)) +
+             ",\"status\":" + json_string(run.status) +
+             ",\"started_at\":" + json_string(run.started_at) + ",\"finished_at\":" +
+             (run.finished_at.empty() ? "null" : json_string(run.finished_at)) +
              ",\"counts\":" + run.counts + ",\"drift_found\":" + std::to_string(run.drift_found) +
              ",\"resumed_from\":" +
              (run.resumed_from > 0 ? std::to_string(run.resumed_from) : "null") +
-             ",\"error\":" + (run.error.empty() ? "null" : quoted(run.error)) + "}";
+             ",\"error\":" + (run.error.empty() ? "null" : json_string(run.error)) + "}";
     }
     return out + "]";
   } catch (const std::exception& e) {
-    return "{\"error\":" + quoted(e.what()) + "}";
+    return "{\"error\":" + json_string(e.what()) + "}";
   }
 }
 
