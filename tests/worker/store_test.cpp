@@ -25,9 +25,14 @@ namespace {
 class RecordingRouter : public consume::FailureRouter {
  public:
   void publish(const std::vector<common::kafka::OutgoingRecord>& records) override {
+    if (failures_left > 0 && !records.empty()) {
+      --failures_left;
+      throw consume::RoutingError("broker unreachable (test)");
+    }
     published.insert(published.end(), records.begin(), records.end());
   }
   std::vector<common::kafka::OutgoingRecord> published;
+  int failures_left = 0;  ///< publishes of a non-empty batch to refuse first
 };
 
 /// One "worker": a store, a processor and an offset counter per partition.
@@ -61,7 +66,8 @@ struct Harness {
     std::vector<apply::InboundEvent> batch;
     for (const auto& e : events)
       batch.push_back(apply::read_inbound(record(e, partition), decoder));
-    return processor.process(batch);
+    fenced.clear();
+    return processor.process(batch, fenced);
   }
 
   common::logging::Logger logger;
@@ -73,6 +79,7 @@ struct Harness {
   consume::BatchProcessor processor;
   common::events::EntityDecoder decoder;
   std::map<std::int32_t, std::int64_t> next_offset;
+  std::vector<common::kafka::TopicPartition> fenced;  ///< by the last apply()
 };
 
 void migrate(const std::string& url) {
@@ -365,11 +372,49 @@ TEST_CASE("a consumer whose partition was moved past is fenced out", "[postgres]
     e.event_id += "-zombie";
   auto fenced = zombie.apply(stale);
   CHECK(fenced.committed.empty());
-  REQUIRE(fenced.fenced.size() == 1);
-  CHECK(fenced.fenced[0].offset == 10);
+  REQUIRE(zombie.fenced.size() == 1);
+  CHECK(zombie.fenced[0].offset == 10);
   CHECK(one(db.url(), "select count(*) from clerk.applied_events")[0].as<int>() == 10);
   CHECK(one(db.url(), "select count(*) from clerk.users where first_name = 'owner'")[0].as<int>() ==
         10);
+}
+
+TEST_CASE("a fence reaches the caller even when the rest of the batch then fails", "[postgres]") {
+  worker_test::ScratchDatabase db;
+  migrate(db.url());
+  Harness owner(db.url()), zombie(db.url());
+  std::vector<HistoryEvent> moved;
+  for (int i = 0; i < 4; ++i) {
+    moved.push_back(
+        user_event("user_" + std::to_string(i), "e" + std::to_string(i), T + i, T + i, "owner"));
+  }
+  owner.apply(moved);  // partition 0 stored at 4 by the partition's new owner
+
+  // The zombie's batch: partition 0 from offset 0 (fenced) and, on partition 1, an
+  // event that must go to a retry topic, whose publish then fails.
+  auto malformed = user_event("user_9", "m9", T, T, "x");
+  malformed.json = "{not json";
+  std::vector<apply::InboundEvent> batch;
+  for (const auto& e : moved)
+    batch.push_back(apply::read_inbound(zombie.record(e, 0), zombie.decoder));
+  batch.push_back(apply::read_inbound(zombie.record(malformed, 1), zombie.decoder));
+  zombie.router.failures_left = 1;
+  std::vector<common::kafka::TopicPartition> fenced;
+  CHECK_THROWS_AS(zombie.processor.process(batch, fenced), consume::RoutingError);
+  REQUIRE(fenced.size() == 1);
+  CHECK(fenced[0].partition == 0);
+  CHECK(fenced[0].offset == 4);
+  REQUIRE(batch.size() == 1);  // what the caller retries: partition 1 alone
+  CHECK(batch[0].record.partition == 1);
+
+  fenced.clear();
+  zombie.processor.process(batch, fenced);
+  CHECK(fenced.empty());
+  CHECK(zombie.router.published.size() == 1);
+  CHECK(one(db.url(), "select next_offset from clerk.consumer_offsets where partition = 0")[0]
+            .as<int>() == 4);
+  CHECK(one(db.url(), "select next_offset from clerk.consumer_offsets where partition = 1")[0]
+            .as<int>() == 1);
 }
 
 TEST_CASE("the audit trail is pruned by age, a bounded chunk at a time", "[postgres]") {

@@ -59,7 +59,8 @@ std::vector<store::PartitionRange> BatchProcessor::ranges_of(
   return ranges;
 }
 
-BatchResult BatchProcessor::process(std::vector<InboundEvent>& events) {
+BatchResult BatchProcessor::process(std::vector<InboundEvent>& events,
+                                    std::vector<common::kafka::TopicPartition>& fenced_out) {
   BatchResult result;
   auto started = std::chrono::steady_clock::now();
 
@@ -83,7 +84,7 @@ BatchResult BatchProcessor::process(std::vector<InboundEvent>& events) {
     std::erase_if(events, [&](const InboundEvent& e) {
       return gone.contains({e.record.topic, e.record.partition});
     });
-    result.fenced.insert(result.fenced.end(), fenced.begin(), fenced.end());
+    fenced_out.insert(fenced_out.end(), fenced.begin(), fenced.end());
     metrics_.fenced_batch();
   }
 

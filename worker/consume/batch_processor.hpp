@@ -34,8 +34,6 @@ struct ProcessorSettings {
 /// What one successful process() call did.
 struct BatchResult {
   std::vector<common::kafka::TopicPartition> committed;  ///< next offsets now stored
-  std::vector<common::kafka::TopicPartition> fenced;     ///< moved past by another consumer:
-                                                         ///< stored offset to seek to
   std::array<std::int64_t, apply::kOutcomeCount> outcomes{};
 };
 
@@ -54,12 +52,17 @@ class BatchProcessor {
                  ProcessorSettings settings, Clock clock);
 
   /// Processes `events` (records in consumption order; per partition a contiguous
-  /// run). Events of fenced partitions are removed from `events` and their
-  /// partitions returned in BatchResult::fenced. Throws when the batch as a whole
-  /// failed transiently (StoreError, RoutingError): nothing was committed and the
-  /// caller retries the same events after a backoff. An in-doubt commit that did
-  /// land shows up on that retry as a fence at our own offsets.
-  BatchResult process(std::vector<apply::InboundEvent>& events);
+  /// run). A partition whose stored offset another consumer (or our own in-doubt
+  /// commit) moved past the batch is fenced: its events are removed from `events`
+  /// and the partition, with the stored offset to seek to, is appended to `fenced`
+  /// at once. The caller seeks those whether the call then returns or throws;
+  /// otherwise its consumer would go on past records that nobody applied.
+  /// Throws when the batch as a whole failed transiently (StoreError,
+  /// RoutingError): nothing was committed and the caller retries the remaining
+  /// events after a backoff. An in-doubt commit that did land shows up on that
+  /// retry as a fence at our own offsets.
+  BatchResult process(std::vector<apply::InboundEvent>& events,
+                      std::vector<common::kafka::TopicPartition>& fenced);
 
   /// [first, next) offsets per partition of `events`. Pure.
   static std::vector<store::PartitionRange> ranges_of(

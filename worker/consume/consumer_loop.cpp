@@ -147,22 +147,17 @@ void ConsumerLoop::accept(common::kafka::ConsumedRecord record) {
 void ConsumerLoop::apply_pending(common::process::StopSignal& stop, bool once) {
   int attempt = 0;
   while (!batch_.empty()) {
+    std::vector<TopicPartition> fenced;
     try {
-      BatchResult result = processor_.process(batch_);
-      for (const auto& tp : result.fenced) {
-        try {
-          consumer_->seek({tp}, kSeekTimeout);
-        } catch (const common::kafka::KafkaError& e) {
-          logger_.info("fenced partition not re-seeked (no longer assigned?)",
-                       {{"topic", tp.topic}, {"partition", tp.partition}, {"error", e.what()}});
-        }
-      }
+      BatchResult result = processor_.process(batch_, fenced);
+      seek_fenced(fenced);
       consumer_->commit_async(result.committed);
       if (attempt > 0)
         logger_.info("batch applied after retrying in place", {{"attempts", attempt + 1}});
       batch_.clear();
     } catch (const std::exception& e) {
       auto error = std::current_exception();
+      seek_fenced(fenced);  // the fence holds even though the rest of the batch failed
       ++attempt;
       metrics_.ready(false);
       metrics_.db_retry(retry::RetryPolicy::failure_label(error));
@@ -203,6 +198,23 @@ void ConsumerLoop::apply_pending(common::process::StopSignal& stop, bool once) {
   if (paused_all_) {
     paused_all_ = false;
     resume_unheld();
+  }
+}
+
+void ConsumerLoop::seek_fenced(const std::vector<TopicPartition>& fenced) {
+  if (fenced.empty()) return;
+  auto gone = to_set(fenced);
+  // Polled past the batch; they come again from the stored offset.
+  std::erase_if(deferred_, [&](const common::kafka::ConsumedRecord& r) {
+    return gone.contains({r.topic, r.partition});
+  });
+  for (const auto& tp : fenced) {
+    try {
+      consumer_->seek({tp}, kSeekTimeout);
+    } catch (const common::kafka::KafkaError& e) {
+      logger_.info("fenced partition not re-seeked (no longer assigned?)",
+                   {{"topic", tp.topic}, {"partition", tp.partition}, {"error", e.what()}});
+    }
   }
 }
 

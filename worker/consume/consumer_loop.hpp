@@ -77,6 +77,7 @@ class ConsumerLoop : public common::kafka::RebalanceListener {
   bool collect(common::process::StopSignal& stop);
   void accept(common::kafka::ConsumedRecord record);
   void apply_pending(common::process::StopSignal& stop, bool once);
+  void seek_fenced(const std::vector<common::kafka::TopicPartition>& fenced);
   void wait_polling(std::chrono::milliseconds delay, common::process::StopSignal& stop);
   void housekeeping();
   void resume_unheld();

@@ -1,0 +1,234 @@
+// ConsumerLoop between the real broker and the real database, run in this
+// process so that a fault can be put exactly between two of its steps.
+#include "worker/consume/consumer_loop.hpp"
+
+#include <catch2/catch.hpp>
+#include <pqxx/pqxx>
+
+#include "common/kafka/kafka_consumer.hpp"
+#include "common/kafka/kafka_producer.hpp"
+#include "common/logging/logger.hpp"
+#include "common/metrics/metrics_registry.hpp"
+#include "common/process/stop_signal.hpp"
+#include "worker/consume/batch_processor.hpp"
+#include "worker/consume/failure_router.hpp"
+#include "worker/observe/worker_metrics.hpp"
+#include "worker/retry/retry_policy.hpp"
+#include "worker/store/migration.hpp"
+#include "worker/store/pg_migrator.hpp"
+#include "worker/store/pg_mirror_store.hpp"
+#include "worker/store/store_error.hpp"
+#include "worker/support/pipeline.hpp"
+#include "worker/support/scratch_database.hpp"
+
+using namespace worker;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr std::int64_t T = 1700000000000;
+
+class RecordingRouter : public consume::FailureRouter {
+ public:
+  void publish(const std::vector<common::kafka::OutgoingRecord>& records) override {
+    published.insert(published.end(), records.begin(), records.end());
+  }
+  std::vector<common::kafka::OutgoingRecord> published;
+};
+
+/// Forwards to the real transaction, except that the first known_event_ids()
+/// after a fence fails as a lost connection would: the rest of the batch then
+/// has to be retried while the fenced partition still needs its seek.
+class FailingAfterFence : public store::MirrorTransaction {
+ public:
+  FailingAfterFence(std::unique_ptr<store::MirrorTransaction> real, bool& fence_seen, bool& failed)
+      : real_(std::move(real)), fence_seen_(fence_seen), failed_(failed) {}
+  std::vector<common::kafka::TopicPartition> claim(
+      const std::vector<store::PartitionRange>& ranges) override {
+    auto fenced = real_->claim(ranges);
+    if (!fenced.empty()) fence_seen_ = true;
+    return fenced;
+  }
+  void set_cascade_lock(store::CascadeLock lock) override { real_->set_cascade_lock(lock); }
+  std::unordered_set<std::string> known_event_ids(const std::vector<std::string>& ids) override {
+    if (fence_seen_ && !failed_) {
+      failed_ = true;
+      throw store::StoreError(store::StoreFailure::kConnectionLost, "",
+                              "connection lost (injected by the test)");
+    }
+    return real_->known_event_ids(ids);
+  }
+  std::vector<std::size_t> apply(std::span<const apply::InboundEvent> events,
+                                 const apply::EffectPlan& plan) override {
+    return real_->apply(events, plan);
+  }
+  void record(std::span<const apply::InboundEvent> events,
+              std::span<const apply::Outcome> outcomes) override {
+    real_->record(events, outcomes);
+  }
+  void store_offsets(const std::vector<store::PartitionRange>& ranges) override {
+    real_->store_offsets(ranges);
+  }
+  void commit() override { real_->commit(); }
+
+ private:
+  std::unique_ptr<store::MirrorTransaction> real_;
+  bool& fence_seen_;
+  bool& failed_;
+};
+
+/// The real store; before its first transaction another consumer "commits"
+/// offsets 0..2 of partition 0, so that this loop's first batch is fenced there.
+class InterferedStore : public store::MirrorStore {
+ public:
+  InterferedStore(std::string url, std::string group, std::string topic,
+                  common::logging::Logger& logger)
+      : real_(url, group, logger),
+        url_(std::move(url)),
+        group_(std::move(group)),
+        topic_(std::move(topic)) {}
+  std::unique_ptr<store::MirrorTransaction> begin() override {
+    if (!interfered_) {
+      interfered_ = true;
+      pqxx::connection c(url_);
+      pqxx::work w(c);
+      w.exec_params(
+          "insert into clerk.consumer_offsets (consumer_group, topic, partition, next_offset) "
+          "values ($1, $2, 0, 3)",
+          group_, topic_);
+      w.commit();
+    }
+    return std::make_unique<FailingAfterFence>(real_.begin(), fence_seen, failed);
+  }
+  std::vector<common::kafka::TopicPartition> load_offsets(
+      const std::vector<common::kafka::TopicPartition>& partitions) override {
+    return real_.load_offsets(partitions);
+  }
+  std::int64_t prune_audit(std::chrono::hours retention, std::int64_t limit) override {
+    return real_.prune_audit(retention, limit);
+  }
+  bool fence_seen = false;
+  bool failed = false;
+
+ private:
+  store::PgMirrorStore real_;
+  std::string url_, group_, topic_;
+  bool interfered_ = false;
+};
+
+common::kafka::OutgoingRecord user_record(const std::string& topic, std::int32_t partition, int n) {
+  std::string id = "user_" + std::to_string(n);
+  std::int64_t ts = T + n;
+  return {topic,
+          id,
+          worker_test::envelope("user.updated", worker_test::user_data(id, ts, "u"), ts),
+          {{"event-id", "evt_" + std::to_string(n)},
+           {"event-type", "user.updated"},
+           {"event-timestamp", std::to_string(ts)},
+           {"source", "webhook"}},
+          partition,
+          0};
+}
+
+void produce_all(common::kafka::KafkaProducer& producer,
+                 const std::vector<common::kafka::OutgoingRecord>& records) {
+  int failed = 0;
+  for (const auto& r : records) {
+    producer.produce(r, [&failed](const common::kafka::DeliveryReport& report) {
+      if (!report.persisted) ++failed;
+    });
+  }
+  REQUIRE(producer.flush(std::chrono::seconds(30)));
+  REQUIRE(failed == 0);
+}
+
+std::int64_t scalar(const std::string& url, const std::string& sql) {
+  pqxx::connection c(url);
+  pqxx::nontransaction n(c);
+  return n.exec1(sql)[0].as<std::int64_t>();
+}
+
+bool wait_until(const std::function<bool()>& done, std::chrono::seconds timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  return done();
+}
+
+}  // namespace
+
+TEST_CASE("a fenced partition is sought back even when the rest of its batch fails",
+          "[kafka][postgres]") {
+  std::string brokers = test_support::require_env("KAFKA_BROKERS");
+  worker_test::ScratchDatabase db;
+  common::logging::Logger logger("test", common::logging::Level::kError);
+  store::PgMigrator(db.url(), logger).migrate(store::embedded_migrations());
+  worker_test::TopicFamily topics(brokers, 2, 0);
+  std::string group = test_support::unique_name("loop-test");
+
+  // Partition 0: users 0..9; partition 1: users 100..104. All there before the
+  // loop starts, so that its first batch holds both partitions.
+  common::kafka::KafkaProducer producer({brokers}, logger);
+  std::vector<common::kafka::OutgoingRecord> first;
+  for (int n = 0; n < 10; ++n)
+    first.push_back(user_record(topics.name, 0, n));
+  for (int n = 100; n < 105; ++n)
+    first.push_back(user_record(topics.name, 1, n));
+  produce_all(producer, first);
+
+  common::metrics::MetricsRegistry registry;
+  observe::WorkerMetrics metrics(registry.registry());
+  retry::RetryPolicy policy(retry::RetryConfig{{}, milliseconds(10), milliseconds(50)});
+  RecordingRouter router;
+  InterferedStore store(db.url(), group, topics.name, logger);
+  auto now_ms = [] {
+    return std::chrono::duration_cast<milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  consume::BatchProcessor processor(store, router, policy, metrics, logger,
+                                    {topics.name, "loop-test"}, now_ms);
+  consume::LoopSettings settings;
+  settings.topic = topics.name;
+  settings.batch_max_wait = milliseconds(500);
+  consume::ConsumerLoop loop(settings, store, processor, policy, metrics, logger, now_ms);
+  common::process::StopSignal stop;
+  std::thread runner([&] {
+    common::kafka::KafkaConsumer consumer({brokers, group, "loop-test"}, logger, &loop);
+    loop.run(consumer, stop);
+  });
+
+  auto users_from = [&](int lo, int hi) {
+    return scalar(db.url(),
+                  "select count(*) from clerk.users where id in (select 'user_' || n "
+                  "from generate_series(" +
+                      std::to_string(lo) + ", " + std::to_string(hi) + ") n)");
+  };
+  // Users 3..9 come from the stored offset 3 onwards; 100..104 from partition 1.
+  bool caught_up = wait_until([&] { return users_from(3, 9) == 7 && users_from(100, 104) == 5; },
+                              std::chrono::seconds(60));
+  // Later records on partition 0 follow them.
+  std::vector<common::kafka::OutgoingRecord> later;
+  for (int n = 10; n < 13; ++n)
+    later.push_back(user_record(topics.name, 0, n));
+  produce_all(producer, later);
+  bool later_applied = wait_until(
+      [&] {
+        return scalar(db.url(),
+                      "select coalesce(max(next_offset), 0) from "
+                      "clerk.consumer_offsets where partition = 0") == 13;
+      },
+      std::chrono::seconds(60));
+  stop.request_stop();
+  runner.join();
+
+  CHECK(store.fence_seen);
+  CHECK(store.failed);  // the batch did fail after the fence
+  CHECK(caught_up);
+  CHECK(later_applied);
+  CHECK(users_from(3, 12) == 10);
+  CHECK(users_from(0, 2) == 0);  // the other consumer's records: not ours to apply
+  CHECK(scalar(db.url(), "select count(*) from clerk.applied_events") == 15);
+}
