@@ -73,14 +73,16 @@ std::optional<std::int64_t> optional_integer(Reader& r, const object& obj, std::
   return std::nullopt;
 }
 
-std::optional<std::int64_t> optional_epoch(Reader& r, const object& obj, std::string_view key) {
+std::optional<std::int64_t> optional_epoch(
+    Reader& r, const object& obj, std::string_view key,
+    std::optional<std::int64_t> (*to_ms)(std::int64_t) = epoch_ms) {
   auto value = optional_integer(r, obj, key);
   if (!value) return std::nullopt;
   if (*value < 0) {
     r.fail(std::string(key) + " must not be negative");
     return std::nullopt;
   }
-  return epoch_ms(*value);
+  return to_ms(*value);
 }
 
 std::string required_id(Reader& r, const object& obj, std::string_view key, std::string_view what) {
@@ -251,7 +253,7 @@ DecodeResult EntityDecoder::decode(std::string_view json) {
     return malformed("the envelope has no object `data`", std::string(type));
   }
   Reader r;
-  std::optional<std::int64_t> timestamp = optional_epoch(r, envelope, "timestamp");
+  std::optional<std::int64_t> timestamp = optional_epoch(r, envelope, "timestamp", event_time_ms);
   if (!r.ok()) return malformed("envelope " + r.error, std::string(type));
 
   auto route = route_event_type(type);

@@ -55,6 +55,18 @@ constexpr std::optional<std::int64_t> epoch_ms(std::int64_t value) {
   return value < kSecondsBelow ? value * 1000 : value;
 }
 
+/// An event's own time (the envelope's `timestamp`, the `event-timestamp` header) in
+/// milliseconds. Like epoch_ms, except that a value in whole seconds stands for the
+/// last millisecond of its second: the event happened somewhere within it, and a
+/// deletion stamped 12:00:00 must still come after an update of the same entity
+/// whose updated_at is 12:00:00.400 (a deletion is an entity's last event, so
+/// placing it late in its second can only be right). Pure.
+constexpr std::optional<std::int64_t> event_time_ms(std::int64_t value) {
+  auto ms = epoch_ms(value);
+  if (ms && *ms != value) return *ms + 999;
+  return ms;
+}
+
 inline std::string retry_topic(const std::string& topic, int level) {
   return topic + ".retry." + std::to_string(level);
 }

@@ -55,7 +55,9 @@ TEST_CASE("the total order is version, then event timestamp, then event id bytew
 TEST_CASE("an upsert's version is updated_at, a delete's is the envelope timestamp", "[unit]") {
   auto up = user_update("e1", "user_1", 1000, 5000, "A");
   REQUIRE(up.status == InboundStatus::kMirrored);
-  CHECK(up.fields_key() == OrderKey{1000 * 1000, 5000 * 1000, "e1"});  // seconds -> ms
+  // Seconds -> ms: updated_at from the start of its second, the event's own time
+  // from its end.
+  CHECK(up.fields_key() == OrderKey{1000 * 1000, 5000 * 1000 + 999, "e1"});
   auto del = user_delete("e2", "user_1", 1700000000500);
   CHECK(del.deletion_key() == OrderKey{1700000000500, 1700000000500, "e2"});
   CHECK(del.is_delete());

@@ -85,9 +85,19 @@ TEST_CASE("timestamps in seconds are read as milliseconds", "[unit]") {
   CHECK(epoch_ms(100'000'000'000) == 100'000'000'000);
   CHECK_FALSE(epoch_ms(-1));
   EntityDecoder decoder;
+  // An event's own timestamp in seconds stands for the end of its second.
+  CHECK(event_time_ms(1700000000) == 1700000000999);
+  CHECK(event_time_ms(1700000000123) == 1700000000123);
+  CHECK(event_time_ms(0) == 0);
+  CHECK_FALSE(event_time_ms(-1));
   auto r = decoder.decode(R"({"type":"user.deleted","timestamp":1700000000,"data":{"id":"u"}})");
   REQUIRE(r.status == DecodeStatus::kDecoded);
-  CHECK(r.event.timestamp_ms == 1700000000000);
+  CHECK(r.event.timestamp_ms == 1700000000999);
+  // data.updated_at stays as it is: milliseconds are exact, seconds their start.
+  auto u = decoder.decode(
+      R"({"type":"user.updated","timestamp":1700000001,"data":{"id":"u","updated_at":1700000000}})");
+  REQUIRE(u.status == DecodeStatus::kDecoded);
+  CHECK(u.event.updated_at_ms() == 1700000000000);
 }
 
 TEST_CASE("unknown keys are kept in the payload", "[unit]") {

@@ -379,6 +379,34 @@ TEST_CASE("a consumer whose partition was moved past is fenced out", "[postgres]
         10);
 }
 
+TEST_CASE("a deletion stamped in whole seconds ends an update from earlier in its second",
+          "[postgres]") {
+  for (bool deletion_first : {false, true}) {
+    INFO("deletion first: " << deletion_first);
+    worker_test::ScratchDatabase db;
+    migrate(db.url());
+    Harness h(db.url());
+    // updated_at and the membership in milliseconds, the deletion's timestamp in seconds.
+    auto update = user_event("user_s", "u1", 1700000000400, 1700000000400, "alive");
+    auto membership =
+        membership_event("orgmem_s", "org_s", "user_s", "m1", 1700000000300, 1700000000300, "x");
+    auto deletion = delete_event("user.deleted", "user", "user_s", "d1", 1700000000);
+    if (deletion_first) {
+      h.apply({deletion});
+      h.apply({update, membership});
+    } else {
+      h.apply({update, membership});
+      h.apply({deletion});
+    }
+    CHECK(one(db.url(), "select deleted_at is not null from clerk.users where id = 'user_s'")[0]
+              .as<bool>());
+    CHECK(one(db.url(),
+              "select deleted_at is not null from clerk.organization_memberships "
+              "where id = 'orgmem_s'")[0]
+              .as<bool>());
+  }
+}
+
 TEST_CASE("a fence reaches the caller even when the rest of the batch then fails", "[postgres]") {
   worker_test::ScratchDatabase db;
   migrate(db.url());

@@ -143,7 +143,7 @@ InboundEvent read_inbound(common::kafka::ConsumedRecord record,
     if (type) event.event_type = std::string(*type);
   }
   auto header_ts = header_integer(r, header::kEventTimestamp);
-  if (header_ts) event.event_ts_ms = common::events::epoch_ms(*header_ts);
+  if (header_ts) event.event_ts_ms = common::events::event_time_ms(*header_ts);
   switch (decoded.status) {
     case DecodeStatus::kMalformed:
       return fail(decoded.error);
