@@ -18,6 +18,7 @@
 #include "worker/store/pg_migrator.hpp"
 #include "worker/store/pg_mirror_store.hpp"
 #include "worker/store/store_error.hpp"
+#include "worker/support/forwarding_store.hpp"
 #include "worker/support/pipeline.hpp"
 #include "worker/support/scratch_database.hpp"
 
@@ -39,40 +40,26 @@ class RecordingRouter : public consume::FailureRouter {
 /// Forwards to the real transaction, except that the first known_event_ids()
 /// after a fence fails as a lost connection would: the rest of the batch then
 /// has to be retried while the fenced partition still needs its seek.
-class FailingAfterFence : public store::MirrorTransaction {
+class FailingAfterFence : public worker_test::ForwardingTransaction {
  public:
   FailingAfterFence(std::unique_ptr<store::MirrorTransaction> real, bool& fence_seen, bool& failed)
-      : real_(std::move(real)), fence_seen_(fence_seen), failed_(failed) {}
+      : ForwardingTransaction(std::move(real)), fence_seen_(fence_seen), failed_(failed) {}
   std::vector<common::kafka::TopicPartition> claim(
       const std::vector<store::PartitionRange>& ranges) override {
-    auto fenced = real_->claim(ranges);
+    auto fenced = ForwardingTransaction::claim(ranges);
     if (!fenced.empty()) fence_seen_ = true;
     return fenced;
   }
-  void set_cascade_lock(store::CascadeLock lock) override { real_->set_cascade_lock(lock); }
   std::unordered_set<std::string> known_event_ids(const std::vector<std::string>& ids) override {
     if (fence_seen_ && !failed_) {
       failed_ = true;
       throw store::StoreError(store::StoreFailure::kConnectionLost, "",
                               "connection lost (injected by the test)");
     }
-    return real_->known_event_ids(ids);
+    return ForwardingTransaction::known_event_ids(ids);
   }
-  std::vector<std::size_t> apply(std::span<const apply::InboundEvent> events,
-                                 const apply::EffectPlan& plan) override {
-    return real_->apply(events, plan);
-  }
-  void record(std::span<const apply::InboundEvent> events,
-              std::span<const apply::Outcome> outcomes) override {
-    real_->record(events, outcomes);
-  }
-  void store_offsets(const std::vector<store::PartitionRange>& ranges) override {
-    real_->store_offsets(ranges);
-  }
-  void commit() override { real_->commit(); }
 
  private:
-  std::unique_ptr<store::MirrorTransaction> real_;
   bool& fence_seen_;
   bool& failed_;
 };

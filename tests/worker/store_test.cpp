@@ -14,6 +14,8 @@
 #include "worker/store/pg_array.hpp"
 #include "worker/store/pg_migrator.hpp"
 #include "worker/store/pg_mirror_store.hpp"
+#include "worker/store/store_error.hpp"
+#include "worker/support/forwarding_store.hpp"
 #include "worker/support/mirror_model.hpp"
 #include "worker/support/scratch_database.hpp"
 
@@ -443,6 +445,81 @@ TEST_CASE("a fence reaches the caller even when the rest of the batch then fails
             .as<int>() == 4);
   CHECK(one(db.url(), "select next_offset from clerk.consumer_offsets where partition = 1")[0]
             .as<int>() == 1);
+}
+
+namespace {
+
+/// The real store, whose first COMMIT fails as a lost connection would (and
+/// rolls back).
+class CommitFailsOnce : public store::MirrorStore {
+  struct Transaction : worker_test::ForwardingTransaction {
+    Transaction(std::unique_ptr<store::MirrorTransaction> real, bool& failed)
+        : ForwardingTransaction(std::move(real)), failed(failed) {}
+    void commit() override {
+      if (!failed) {
+        failed = true;
+        throw store::StoreError(store::StoreFailure::kConnectionLost, "", "injected");
+      }
+      ForwardingTransaction::commit();
+    }
+    bool& failed;
+  };
+
+ public:
+  explicit CommitFailsOnce(store::MirrorStore& real) : real_(real) {}
+  std::unique_ptr<store::MirrorTransaction> begin() override {
+    return std::make_unique<Transaction>(real_.begin(), failed);
+  }
+  std::vector<common::kafka::TopicPartition> load_offsets(
+      const std::vector<common::kafka::TopicPartition>& partitions) override {
+    return real_.load_offsets(partitions);
+  }
+  std::int64_t prune_audit(std::chrono::hours retention, std::int64_t limit) override {
+    return real_.prune_audit(retention, limit);
+  }
+  bool failed = false;
+
+ private:
+  store::MirrorStore& real_;
+};
+
+}  // namespace
+
+TEST_CASE("a batch retried after its commit failed does not publish its copies again",
+          "[postgres]") {
+  worker_test::ScratchDatabase db;
+  migrate(db.url());
+  Harness h(db.url());
+  CommitFailsOnce faulty(h.store);
+  consume::BatchProcessor processor(faulty, h.router, h.policy, h.metrics, h.logger,
+                                    {"clerk.events", "test-worker"},
+                                    [] { return std::int64_t{1800000000000}; });
+  auto good = user_event("user_1", "g1", T, T, "good");
+  auto malformed = user_event("user_2", "m1", T, T, "x");
+  malformed.json = "{not json";
+  std::vector<apply::InboundEvent> batch;
+  for (const auto& e : {good, malformed})
+    batch.push_back(apply::read_inbound(h.record(e, 0), h.decoder));
+  std::vector<common::kafka::TopicPartition> fenced;
+  CHECK_THROWS_AS(processor.process(batch, fenced), store::StoreError);
+  CHECK(faulty.failed);
+  CHECK(h.router.published.size() == 1);  // acknowledged before the commit failed
+  CHECK(one(db.url(), "select count(*) from clerk.applied_events")[0].as<int>() == 0);
+
+  auto result = processor.process(batch, fenced);  // the caller's retry in place
+  CHECK(fenced.empty());
+  CHECK(h.router.published.size() == 1);
+  CHECK(result.outcomes[static_cast<std::size_t>(apply::Outcome::kDeadLettered)] == 1);
+  CHECK(one(db.url(), "select count(*) from clerk.applied_events")[0].as<int>() == 2);
+  CHECK(one(db.url(), "select next_offset from clerk.consumer_offsets")[0].as<int>() == 2);
+
+  // A later batch's failure is published as usual.
+  auto again = user_event("user_3", "m2", T, T, "x");
+  again.json = "{not json";
+  h.router.published.clear();
+  std::vector<apply::InboundEvent> next{apply::read_inbound(h.record(again, 0), h.decoder)};
+  processor.process(next, fenced);
+  CHECK(h.router.published.size() == 1);
 }
 
 TEST_CASE("the audit trail is pruned by age, a bounded chunk at a time", "[postgres]") {

@@ -67,7 +67,10 @@ BatchResult BatchProcessor::process(std::vector<InboundEvent>& events,
   std::unique_ptr<store::MirrorTransaction> tx;
   std::vector<store::PartitionRange> ranges;
   while (true) {
-    if (events.empty()) return result;
+    if (events.empty()) {
+      copied_.clear();  // all fenced: nothing of ours is pending
+      return result;
+    }
     ranges = ranges_of(events);
     tx = store_.begin();
     auto fenced = tx->claim(ranges);
@@ -117,13 +120,19 @@ BatchResult BatchProcessor::process(std::vector<InboundEvent>& events,
 
   // Failed and malformed events leave through the retry and dead-letter topics.
   std::vector<common::kafka::OutgoingRecord> copies;
-  std::vector<std::pair<int, std::string>> routed;  // level, error class
+  std::vector<std::tuple<std::string, std::int32_t, std::int64_t>> copied;  // their records
+  std::vector<std::pair<int, std::string>> routed;                          // level, error class
   std::optional<observe::WorkerStatus::Failure> last_failure;
   auto now = clock_();
   auto route = [&](std::size_t i, const apply::EventFailure& failure, bool permanent) {
     auto hop = policy_.next_hop(events[i].attempt, permanent, now);
-    copies.push_back(
-        retry::failure_copy(events[i], settings_.topic, hop, failure, settings_.worker_name));
+    const auto& record = events[i].record;
+    std::tuple position{record.topic, record.partition, record.offset};
+    if (!copied_.contains(position)) {  // else published by an earlier try of this batch
+      copies.push_back(
+          retry::failure_copy(events[i], settings_.topic, hop, failure, settings_.worker_name));
+      copied.push_back(std::move(position));
+    }
     outcomes[i] = hop.retry_level > 0 ? Outcome::kRetried : Outcome::kDeadLettered;
     routed.emplace_back(hop.retry_level, failure.error_class);
     last_failure = {"event", failure.error_class, failure.message, events[i].event_id, now};
@@ -142,10 +151,12 @@ BatchResult BatchProcessor::process(std::vector<InboundEvent>& events,
   for (std::size_t i : triage.malformed)
     route(i, {"malformed", events[i].error}, true);
   router_.publish(copies);
+  copied_.insert(copied.begin(), copied.end());
 
   tx->record(events, outcomes);
   tx->store_offsets(ranges);
   tx->commit();
+  copied_.clear();
 
   // Committed: report.
   auto elapsed = std::chrono::steady_clock::now() - started;

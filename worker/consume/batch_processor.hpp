@@ -2,7 +2,9 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/kafka/kafka_record.hpp"
@@ -76,6 +78,9 @@ class BatchProcessor {
   common::logging::Logger& logger_;
   ProcessorSettings settings_;
   Clock clock_;
+  /// Records whose retry or dead-letter copy the broker acknowledged while their
+  /// batch has not committed yet: a retry of the batch does not publish them again.
+  std::set<std::tuple<std::string, std::int32_t, std::int64_t>> copied_;
 };
 
 }  // namespace worker::consume
