@@ -44,11 +44,10 @@ class FailingAfterFence : public worker_test::ForwardingTransaction {
  public:
   FailingAfterFence(std::unique_ptr<store::MirrorTransaction> real, bool& fence_seen, bool& failed)
       : ForwardingTransaction(std::move(real)), fence_seen_(fence_seen), failed_(failed) {}
-  std::vector<common::kafka::TopicPartition> claim(
-      const std::vector<store::PartitionRange>& ranges) override {
-    auto fenced = ForwardingTransaction::claim(ranges);
-    if (!fenced.empty()) fence_seen_ = true;
-    return fenced;
+  store::Claim claim(const std::vector<store::PartitionRange>& ranges) override {
+    auto claim = ForwardingTransaction::claim(ranges);
+    if (!claim.fenced.empty()) fence_seen_ = true;
+    return claim;
   }
   std::unordered_set<std::string> known_event_ids(const std::vector<std::string>& ids) override {
     if (fence_seen_ && !failed_) {

@@ -522,6 +522,26 @@ TEST_CASE("a batch retried after its commit failed does not publish its copies a
   CHECK(h.router.published.size() == 1);
 }
 
+TEST_CASE("records between the stored offset and a batch are counted as skipped", "[postgres]") {
+  worker_test::ScratchDatabase db;
+  migrate(db.url());
+  Harness h(db.url());
+  h.apply({user_event("user_1", "s1", T, T, "a"), user_event("user_2", "s2", T, T, "b")});
+  auto metric = [&] {
+    auto text = h.registry.render();
+    auto at = text.find("\nclerk_mirror_worker_skipped_records_total ");
+    REQUIRE(at != std::string::npos);
+    return std::stod(text.substr(at + 43));
+  };
+  CHECK(metric() == 0);
+  h.next_offset[0] = 7;  // offsets 2..6 deleted by retention before they were consumed
+  auto result = h.apply({user_event("user_3", "s3", T, T, "c")});
+  CHECK(h.fenced.empty());
+  REQUIRE(result.committed.size() == 1);
+  CHECK(result.committed[0].offset == 8);
+  CHECK(metric() == 5);
+}
+
 TEST_CASE("the audit trail is pruned by age, a bounded chunk at a time", "[postgres]") {
   worker_test::ScratchDatabase db;
   migrate(db.url());

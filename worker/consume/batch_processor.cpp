@@ -66,6 +66,7 @@ BatchResult BatchProcessor::process(std::vector<InboundEvent>& events,
 
   std::unique_ptr<store::MirrorTransaction> tx;
   std::vector<store::PartitionRange> ranges;
+  std::vector<store::PartitionRange> skipped;
   while (true) {
     if (events.empty()) {
       copied_.clear();  // all fenced: nothing of ours is pending
@@ -73,8 +74,12 @@ BatchResult BatchProcessor::process(std::vector<InboundEvent>& events,
     }
     ranges = ranges_of(events);
     tx = store_.begin();
-    auto fenced = tx->claim(ranges);
-    if (fenced.empty()) break;
+    auto claim = tx->claim(ranges);
+    auto& fenced = claim.fenced;
+    if (fenced.empty()) {
+      skipped = std::move(claim.skipped);
+      break;
+    }
     // Another consumer (or our own in-doubt commit) already stored offsets past
     // these records: they are not ours to apply.
     tx.reset();
@@ -162,6 +167,18 @@ BatchResult BatchProcessor::process(std::vector<InboundEvent>& events,
   auto elapsed = std::chrono::steady_clock::now() - started;
   metrics_.batch(events.size(), elapsed);
   metrics_.ready(true);
+  for (const auto& gap : skipped) {
+    metrics_.skipped_records(gap.next_offset - gap.first_offset);
+    logger_.error(
+        "records skipped: this batch starts after the partition's stored offset, and "
+        "the records between were never applied (deleted by the topic's retention "
+        "before they were consumed?)",
+        {{"topic", gap.topic},
+         {"partition", gap.partition},
+         {"stored_offset", gap.first_offset},
+         {"batch_first_offset", gap.next_offset},
+         {"records", gap.next_offset - gap.first_offset}});
+  }
   for (const auto& [level, error_class] : routed) {
     if (level > 0) {
       metrics_.retry_published(level);

@@ -47,6 +47,7 @@ struct WorkerMetrics::Impl {
   prometheus::Family<prometheus::Counter>* retries;
   prometheus::Family<prometheus::Counter>* dead_letters;
   prometheus::Counter* fenced;
+  prometheus::Counter* skipped;
   prometheus::Counter* assigned;
   prometheus::Counter* revoked;
   prometheus::Family<prometheus::Gauge>* lag;
@@ -107,6 +108,13 @@ WorkerMetrics::WorkerMetrics(prometheus::Registry& registry) : impl_(std::make_u
                   .Help("Batches whose partitions another consumer had already moved past")
                   .Register(registry)
                   .Add({});
+  i.skipped = &prometheus::BuildCounter()
+                   .Name("clerk_mirror_worker_skipped_records_total")
+                   .Help(
+                       "Records between a partition's stored offset and the first record "
+                       "consumed after it, never applied (deleted by retention first?)")
+                   .Register(registry)
+                   .Add({});
   auto& rebalances = prometheus::BuildCounter()
                          .Name("clerk_mirror_worker_rebalances_total")
                          .Help("Partition assignments and revocations")
@@ -154,6 +162,10 @@ void WorkerMetrics::dead_lettered(const std::string& error_class) {
 
 void WorkerMetrics::fenced_batch() {
   impl_->fenced->Increment();
+}
+
+void WorkerMetrics::skipped_records(std::int64_t count) {
+  impl_->skipped->Increment(static_cast<double>(count));
 }
 
 void WorkerMetrics::rebalance(bool assigned) {

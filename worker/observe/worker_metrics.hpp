@@ -26,6 +26,8 @@ namespace worker::observe {
 ///   retry_published_total{level}          copies published to <topic>.retry.<level>
 ///   dead_letters_total{error_class}       copies published to <topic>.dlq
 ///   fenced_batches_total                  batches (partly) refused by the offset fence
+///   skipped_records_total                 records between a stored offset and the next
+///                                         batch, never applied (a gap: retention?)
 ///   rebalances_total{kind}                assigned | revoked
 ///   consumer_lag_messages{topic,partition}
 ///   ready                                 1 once started, 0 while a batch fails (retried
@@ -46,6 +48,7 @@ class WorkerMetrics {
   void retry_published(int level);
   void dead_lettered(const std::string& error_class);
   void fenced_batch();
+  void skipped_records(std::int64_t count);
   void rebalance(bool assigned);
   void lag(const std::vector<std::pair<common::kafka::TopicPartition, std::int64_t>>& lag);
   void ready(bool is_ready);

@@ -29,6 +29,17 @@ enum class CascadeLock {
   kExclusive,  ///< the batch deletes users or organizations
 };
 
+/// What claim() found where a partition's stored offset is not the batch's first.
+struct Claim {
+  /// Moved past the batch's first offset by another consumer (a zombie fence), or
+  /// by our own in-doubt commit: the stored next offset to seek to.
+  std::vector<common::kafka::TopicPartition> fenced;
+  /// The batch starts after the stored offset: [first_offset, next_offset) are
+  /// records this consumer group never applied (deleted by retention before they
+  /// were consumed, or a consumer that moved on without them).
+  std::vector<PartitionRange> skipped;
+};
+
 /// One database transaction of the consumer loop: claim the offsets, write the
 /// effects, record the audit trail, store the offsets, commit; all or nothing
 /// (design contract 7). Owned by the caller; not thread-safe. Every method throws
@@ -39,10 +50,8 @@ class MirrorTransaction {
   virtual ~MirrorTransaction() = default;
 
   /// Creates missing offset rows for `ranges`, locks them (SELECT ... FOR UPDATE)
-  /// and returns the partitions another consumer already moved past the range's
-  /// first offset (a zombie fence), with their stored next offset.
-  virtual std::vector<common::kafka::TopicPartition> claim(
-      const std::vector<PartitionRange>& ranges) = 0;
+  /// and compares each stored next offset with the range's first offset.
+  virtual Claim claim(const std::vector<PartitionRange>& ranges) = 0;
   /// Declares the cascade lock this transaction's writes need (decided once, from
   /// the whole batch, so that no later apply() upgrades it). apply() takes it as a
   /// transaction-scoped advisory lock right before its first deletion or membership

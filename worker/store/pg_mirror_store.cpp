@@ -63,10 +63,9 @@ class PgMirrorTransaction : public MirrorTransaction {
     }
   }
 
-  std::vector<common::kafka::TopicPartition> claim(
-      const std::vector<PartitionRange>& ranges) override {
-    std::vector<common::kafka::TopicPartition> fenced;
-    if (ranges.empty()) return fenced;
+  Claim claim(const std::vector<PartitionRange>& ranges) override {
+    Claim claim;
+    if (ranges.empty()) return claim;
     PgArray topics = text_array(), partitions = int4_array(), firsts = int8_array();
     std::map<std::pair<std::string, std::int32_t>, std::int64_t> first_by_partition;
     for (const auto& r : ranges) {
@@ -81,10 +80,12 @@ class PgMirrorTransaction : public MirrorTransaction {
       for (const auto& row : work_->exec_prepared("claim_lock", group_, t, p)) {
         common::kafka::TopicPartition tp{row[0].as<std::string>(), row[1].as<std::int32_t>(),
                                          row[2].as<std::int64_t>()};
-        if (tp.offset > first_by_partition[{tp.topic, tp.partition}]) fenced.push_back(tp);
+        std::int64_t first = first_by_partition[{tp.topic, tp.partition}];
+        if (tp.offset > first) claim.fenced.push_back(tp);
+        if (tp.offset < first) claim.skipped.push_back({tp.topic, tp.partition, tp.offset, first});
       }
     });
-    return fenced;
+    return claim;
   }
 
   void set_cascade_lock(CascadeLock lock) override { cascade_lock_ = lock; }

@@ -11,8 +11,7 @@ class ForwardingTransaction : public worker::store::MirrorTransaction {
  public:
   explicit ForwardingTransaction(std::unique_ptr<worker::store::MirrorTransaction> real)
       : real_(std::move(real)) {}
-  std::vector<common::kafka::TopicPartition> claim(
-      const std::vector<worker::store::PartitionRange>& ranges) override {
+  worker::store::Claim claim(const std::vector<worker::store::PartitionRange>& ranges) override {
     return real_->claim(ranges);
   }
   void set_cascade_lock(worker::store::CascadeLock lock) override { real_->set_cascade_lock(lock); }
