@@ -103,13 +103,16 @@ std::vector<Watermarks> KafkaAdmin::watermarks(const std::string& topic,
 
 std::vector<TopicSpec> pipeline_topics(const std::string& topic, int partitions, int retry_levels) {
   std::vector<TopicSpec> specs;
-  Properties keep_forever{{"retention.ms", "-1"}, {"cleanup.policy", "delete"}};
+  const std::string max_bytes = std::to_string(kTopicMaxMessageBytes);
+  Properties keep_forever{
+      {"retention.ms", "-1"}, {"cleanup.policy", "delete"}, {"max.message.bytes", max_bytes}};
   specs.push_back({topic, partitions, 1, keep_forever});
   for (int level = 1; level <= retry_levels; ++level) {
     specs.push_back({topic + ".retry." + std::to_string(level),
                      partitions,
                      1,
-                     {{"retention.ms", std::to_string(7LL * 24 * 3600 * 1000)}}});
+                     {{"retention.ms", std::to_string(7LL * 24 * 3600 * 1000)},
+                      {"max.message.bytes", max_bytes}}});
   }
   specs.push_back({topic + ".dlq", partitions, 1, keep_forever});
   return specs;

@@ -23,6 +23,11 @@ KafkaProducer::KafkaProducer(const ProducerSettings& settings, logging::Logger& 
   props["linger.ms"] = std::to_string(settings.linger.count());
   props["compression.type"] = "lz4";
   props["queue.buffering.max.messages"] = "1000000";
+  // The topic's max.message.bytes decides what is too large (kMaxRecordBytes when
+  // the project created it), not librdkafka's own default of 1,000,000 bytes, which
+  // is less than the ingress's default body limit of 1 MiB. Batches stay bounded
+  // by batch.size.
+  props["message.max.bytes"] = std::to_string(kProducerMaxMessageBytes);
   for (const auto& [k, v] : settings.extra)
     props[k] = v;
   ConfPtr conf = make_conf(props);
@@ -100,6 +105,7 @@ void KafkaProducer::on_delivery_report(const void* message) {
   if (!report.persisted) {
     report.error = m->err ? rd_kafka_err2str(m->err) : "not persisted";
     report.fatal = m->err == RD_KAFKA_RESP_ERR__FATAL || opaque->producer->context_.fatal.load();
+    report.too_large = m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE;
   }
   report.partition = m->partition;
   report.offset = m->offset;

@@ -23,10 +23,16 @@ struct DeliveryReport {
   bool persisted = false;  ///< acknowledged per `acks` (all in-sync replicas with acks=all)
   std::string error;       ///< librdkafka's words when not persisted
   bool fatal = false;      ///< the producer instance is unusable and must be recreated
+  bool too_large = false;  ///< the topic does not take a record this large (max.message.bytes)
   std::int32_t partition = -1;
   std::int64_t offset = -1;
 };
 using DeliveryCallback = std::function<void(const DeliveryReport&)>;
+
+/// librdkafka's message.max.bytes for every producer: 64 MiB + 64 KiB, above the
+/// largest body the ingress can be configured to take (INGRESS_MAX_BODY_BYTES)
+/// with its headers, so that only the topic's own limit can refuse a record.
+inline constexpr std::int64_t kProducerMaxMessageBytes = 64 * 1024 * 1024 + 64 * 1024;
 
 /// Outcome of handing a record to the local queue.
 enum class EnqueueResult {

@@ -11,6 +11,7 @@ enum class PublishStatus {
   kPersisted,  ///< the broker acknowledged the record (acks=all)
   kFailed,     ///< delivery failed or timed out, or the producer is being recreated
   kQueueFull,  ///< the local queue is full: back off
+  kTooLarge,   ///< the topic does not take a record this large (its max.message.bytes)
 };
 
 /// What a publish came to; passed to the PublishCallback exactly once.

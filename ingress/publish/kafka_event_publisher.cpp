@@ -100,7 +100,7 @@ void KafkaEventPublisher::publish(common::kafka::OutgoingRecord&& record, Publis
     }
     metrics_.producer_error(report.fatal ? "fatal" : "delivery_failed");
     if (report.fatal) request_recreate();
-    done({PublishStatus::kFailed, report.error});
+    done({report.too_large ? PublishStatus::kTooLarge : PublishStatus::kFailed, report.error});
   };
   switch (producer->produce(std::move(record), std::move(on_delivery), &error)) {
     case common::kafka::EnqueueResult::kQueued:

@@ -233,6 +233,13 @@ void WebhookHandler::publish_admitted(http::HttpRequest& request, const http::Re
                                                  settings_.retry_after_seconds);
         outcome = "failed";
         break;
+      case publish::PublishStatus::kTooLarge:
+        // Permanent: the same body would be refused again.
+        answer = reject(413, "payload_too_large",
+                        "the Kafka topic does not take a record this large (its "
+                        "max.message.bytes is below INGRESS_MAX_BODY_BYTES)");
+        outcome = "failed";
+        break;
     }
     metrics_.publish_finished(outcome, std::chrono::steady_clock::now() - started);
     if (result.status != publish::PublishStatus::kPersisted) {

@@ -151,6 +151,25 @@ TEST_CASE("a signed request yields exactly one record: the exact body, the key, 
   }
 }
 
+TEST_CASE("a signed body as large as the limit is published whole", "[e2e][ingress]") {
+  // The default limit, 1 MiB, is more than librdkafka's default message.max.bytes
+  // (1,000,000): whatever the ingress accepts over HTTP must also fit in a record.
+  E2e e(std::map<std::string, std::string>{{"INGRESS_MAX_BODY_BYTES", "1048576"}});
+  std::string head = R"({"id":"user_big","public_metadata":{"blob":")";
+  std::string tail = R"("}})";
+  std::string shell = envelope("user.updated", head + tail);
+  std::string body =
+      envelope("user.updated", head + std::string(1048576 - shell.size(), 'x') + tail);
+  REQUIRE(body.size() == 1048576);
+  auto answer = exchange(e.port(), e.request("msg_e2e_big", body));
+  REQUIRE(answer);
+  CHECK(answer->status == 200);
+  auto records = e.records_until("msg_e2e_big");
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].value == body);
+  CHECK(records[0].key == std::optional<std::string>("user_big"));
+}
+
 TEST_CASE("every bad-input row over a raw socket gets its answer and publishes nothing",
           "[e2e][ingress]") {
   E2e e;

@@ -444,6 +444,12 @@ TEST_CASE("row 45: a failed or refused publish is 503 with Retry-After, never 2x
   Answer full = f.run(f.signed_request("msg_f2", kBody));
   CHECK(full.status == 503);
   CHECK(full.header("Retry-After") == "7");
+  // A record the topic refuses for its size would be refused again: 413, not 503.
+  f.publisher.inject_failure(PublishStatus::kTooLarge);
+  Answer large = f.run(f.signed_request("msg_f3", kBody));
+  CHECK(large.status == 413);
+  CHECK(large.code == "payload_too_large");
+  CHECK(large.header("Retry-After").empty());
   CHECK(f.webhook.in_flight() == 0);
   // The server's budget answer (what the delivery report did not beat).
   HttpResponse budget = f.routes.budget_expired();

@@ -71,6 +71,32 @@ TEST_CASE("signed webhooks through the ingress over HTTP converge to the model",
   options.memberships = 100;
   options.id_prefix = "i_";
   auto history = make_history(777, options);
+  {
+    // One body near the ingress's default limit of 1 MiB, which is more than
+    // librdkafka's default message.max.bytes: it must go all the way through.
+    HistoryEvent big;
+    big.event_id = "msg_i_big";
+    big.kind = Kind::kUser;
+    big.type = "user.created";
+    big.entity_id = big.key = "user_i_big";
+    big.version = big.fields_version = 1700000050000;
+    big.timestamp = big.version + 1;
+    big.label = "big";
+    std::string data = user_data(big.entity_id, big.version, big.label);
+    std::string notes;
+    std::uint32_t x = 12345;
+    while (notes.size() < 1'040'000) {  // letters an LZ4 block does not shrink much
+      x = x * 1103515245 + 12345;
+      notes += static_cast<char>('a' + (x >> 16) % 26);
+    }
+    auto at = data.find("\"private_metadata\":{");
+    REQUIRE(at != std::string::npos);
+    data.insert(at + 20, "\"notes\":\"" + notes + "\",");
+    big.json = envelope(big.type, data, big.timestamp);
+    REQUIRE(big.json.size() > 1'000'000);
+    REQUIRE(big.json.size() <= 1024 * 1024);
+    history.insert(history.begin() + static_cast<std::ptrdiff_t>(history.size() / 2), big);
+  }
 
   const std::string key = "clerk-mirror-e2e-secret-key!";
   const std::string secret =

@@ -12,11 +12,17 @@
 
 namespace ingress_test {
 
-/// Creates `topic` with `partitions` partitions if needed.
+/// Creates `topic` with `partitions` partitions if needed, with the record size
+/// limit of the topics the project creates.
 inline void create_topic(const std::string& brokers, const std::string& topic,
                          common::logging::Logger& logger, int partitions = 1) {
   common::kafka::KafkaAdmin admin(brokers, logger);
-  admin.create_topics({{topic, partitions, 1, {}}}, std::chrono::seconds(20));
+  admin.create_topics(
+      {{topic,
+        partitions,
+        1,
+        {{"max.message.bytes", std::to_string(common::kafka::kTopicMaxMessageBytes)}}}},
+      std::chrono::seconds(20));
 }
 
 /// All records of partition 0..partitions-1 of `topic` from the start, polled until
