@@ -82,6 +82,10 @@ TEST_CASE("bad flags and configuration stop with status 2 and name the problem",
   auto page = run({binary("clerk-mirror"), "backfill", flag_of("CLERK_API_PAGE_SIZE"), "501"}, env);
   CHECK(page.code == 2);
   CHECK_THAT(page.err, Catch::Contains("CLERK_API_PAGE_SIZE"));
+  // One entity per page leaves no overlap to notice a list that shifted.
+  auto one = run({binary("clerk-mirror"), "backfill", flag_of("CLERK_API_PAGE_SIZE"), "1"}, env);
+  CHECK(one.code == 2);
+  CHECK_THAT(one.err, Catch::Contains("CLERK_API_PAGE_SIZE"));
 
   auto url = run({binary("clerk-mirror"), "backfill", "--clerk-api-url", "ftp://x"}, env);
   CHECK(url.code == 2);

@@ -354,11 +354,33 @@ TEST_CASE(
     CHECK(record.source == "webhook");
   CHECK(stack.applied_events() == static_cast<std::int64_t>(delivered.size()));
 
+  // What the mirror holds of the memberships reconcile will end: they stay as they were.
+  auto gone_members = [&] {
+    pqxx::connection c(stack.database_url());
+    pqxx::nontransaction n(c);
+    std::map<std::string, std::string> out;
+    for (const auto& id : expected["memberships"]["gone"]) {
+      auto row = n.exec_params1(
+          "select coalesce(role, '') || ' ' || coalesce(payload::text, '') || ' ' || "
+          "(deleted_at is not null)::text from clerk.organization_memberships where id = $1",
+          id);
+      out[id] = row[0].as<std::string>();
+    }
+    return out;
+  };
+  auto before_fix = gone_members();
+
   auto fix = stack.clerk_mirror({"reconcile"});
   INFO(fix.err);
   REQUIRE(fix.code == 0);
   CHECK_THAT(fix.out, Catch::Contains(std::to_string(expected_total) + " drifted"));
   require_mirror_equals(stack, data);
+  auto after_fix = gone_members();
+  for (const auto& [id, was] : before_fix) {
+    INFO(id);
+    REQUIRE(was.ends_with(" false"));
+    CHECK(after_fix[id] == was.substr(0, was.size() - 5) + "true");  // ended, data kept
+  }
 
   auto after = stack.clerk_mirror({"reconcile", "--dry-run", "--json"});
   REQUIRE(after.code == 0);

@@ -82,13 +82,13 @@ TEST_CASE("a snapshot is a webhook-shaped envelope the ingress codec accepts", "
 }
 
 TEST_CASE("deletes are shaped like Clerk's and timestamped now", "[unit]") {
-  MirrorRow row{"user_9", 100, 200, false, "", "", ""};
+  MirrorRow row{"user_9", 100, 200, false, "", "", "", ""};
   auto record = sync_event::deletion(EntityKind::kUser, row, Source::kReconcile, 3, 5000);
   CHECK(record.key == "user_9");
   CHECK(
       record.value ==
       R"({"data":{"deleted":true,"id":"user_9","object":"user"},"object":"event","type":"user.deleted","timestamp":5000})");
-  MirrorRow m{"orgmem_1", 100, 200, false, "org_1", "user_1", "org:member"};
+  MirrorRow m{"orgmem_1", 100, 200, false, "org_1", "user_1", "org:member", ""};
   auto member = sync_event::deletion(EntityKind::kMembership, m, Source::kReconcile, 3, 5000);
   CHECK(member.key == "org_1");
   CHECK_THAT(member.value, Catch::Contains(R"("type":"organizationMembership.deleted")"));
@@ -96,6 +96,16 @@ TEST_CASE("deletes are shaped like Clerk's and timestamped now", "[unit]") {
   common::events::EnvelopeCodec codec;
   CHECK(codec.decode(member.value).ok());
   CHECK(codec.decode(record.value).ok());
+  // A clock behind Clerk's: the deletion still comes after the row's version.
+  MirrorRow ahead{"user_8", 100, 9000, false, "", "", "", ""};
+  auto late = sync_event::deletion(EntityKind::kUser, ahead, Source::kReconcile, 3, 5000);
+  CHECK_THAT(late.value, Catch::EndsWith(R"("timestamp":9001})"));
+  // With the row's stored data, the deletion carries it as it was, like Clerk's own.
+  m.payload =
+      R"({"id":"orgmem_1","role":"org:admin","public_metadata":{"k":1},"organization":{"id":"org_1"},"public_user_data":{"user_id":"user_1"},"updated_at":200})";
+  auto full = sync_event::deletion(EntityKind::kMembership, m, Source::kReconcile, 3, 5000);
+  CHECK_THAT(full.value, Catch::StartsWith(R"({"data":)" + m.payload + ","));
+  CHECK(codec.decode(full.value).ok());
 }
 
 TEST_CASE("drift: missing, stale, and gone only when created before the run", "[unit]") {

@@ -249,6 +249,28 @@ TEST_CASE("a dry-run backfill counts and publishes nothing", "[unit]") {
   CHECK(h.store.runs.back().dry_run);
 }
 
+TEST_CASE("a dry-run backfill counts past an organization deleted meanwhile", "[unit]") {
+  Harness h;
+  h.seed(12, 3, 2);
+  std::string gone;
+  h.api.on_list([&](const std::string& path, int) {
+    auto at = path.find("/memberships");
+    if (at == std::string::npos || !gone.empty()) return;
+    gone = path.substr(std::string("/v1/organizations/").size(),
+                       at - std::string("/v1/organizations/").size());
+    h.api.data().delete_organization(gone);  // between the listing and its count
+  });
+  BackfillOptions options = small_pages();
+  options.dry_run = true;
+  BackfillRunner runner(h.client, h.publisher, h.store, h.clock, h.progress);
+  BackfillResult result = runner.run(options);
+  REQUIRE_FALSE(gone.empty());
+  CHECK(result.status == RunStatus::kSucceeded);
+  CHECK(result.counts.kinds[EntityKind::kOrganization].expected == 3);
+  CHECK(result.counts.kinds[EntityKind::kMembership].expected == 4);
+  CHECK(h.publisher.published.empty());
+}
+
 TEST_CASE("only one backfill runs at a time", "[unit]") {
   Harness h;
   h.store.locked_elsewhere = true;

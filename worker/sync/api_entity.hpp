@@ -41,6 +41,10 @@ struct MirrorRow {
   std::string organization_id;  ///< memberships only
   std::string user_id;          ///< memberships only
   std::string role;             ///< memberships only
+  /// Memberships only: the stored data object as last applied (JSON text), empty
+  /// when the row has none. A synthesized deletion carries it, so that its data
+  /// half rewrites the row with what it already holds instead of an outline.
+  std::string payload;
 };
 
 }  // namespace worker::sync

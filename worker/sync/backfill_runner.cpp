@@ -103,7 +103,7 @@ void BackfillRunner::count_only(const BackfillOptions& options, RunCounts& count
     for (std::size_t i : step.fresh) {
       check_stop();
       ++orgs.fetched;
-      members.expected += api_.count(EntityKind::kMembership, page.items[i].id);
+      members.expected += api_.count_memberships(page.items[i].id);
     }
     report(EntityKind::kOrganization, counts, false);
   }

@@ -56,6 +56,15 @@ class ClerkApi {
       return std::nullopt;
     }
   }
+  /// How many memberships an organization has now; 0 when it is gone (404).
+  std::int64_t count_memberships(const std::string& organization_id) {
+    try {
+      return count(EntityKind::kMembership, organization_id);
+    } catch (const ApiError& e) {
+      if (e.status() != 404) throw;
+      return 0;
+    }
+  }
 };
 
 }  // namespace worker::sync

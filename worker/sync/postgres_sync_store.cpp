@@ -30,7 +30,9 @@ std::string row_columns(EntityKind kind) {
       "id, coalesce((extract(epoch from created_at) * 1000)::bigint, 0), "
       "coalesce((extract(epoch from updated_at) * 1000)::bigint, 0), deleted_at is not null";
   if (kind == EntityKind::kMembership) {
-    columns += ", coalesce(organization_id, ''), coalesce(user_id, ''), coalesce(role, '')";
+    columns +=
+        ", coalesce(organization_id, ''), coalesce(user_id, ''), coalesce(role, ''), "
+        "coalesce(payload::text, '')";
   }
   return columns;
 }
@@ -45,6 +47,7 @@ MirrorRow read_row(EntityKind kind, const pqxx::row& row) {
     out.organization_id = row[4].as<std::string>();
     out.user_id = row[5].as<std::string>();
     out.role = row[6].as<std::string>();
+    out.payload = row[7].as<std::string>();
   }
   return out;
 }

@@ -35,7 +35,7 @@ SyncConfig read_sync_config(common::config::EnvReader& env) {
       "CLERK_API_BACKOFF_INITIAL_MS", milliseconds(500), milliseconds(1), milliseconds(60000));
   config.api.retry.max_backoff = env.milliseconds("CLERK_API_BACKOFF_MAX_MS", milliseconds(30000),
                                                   milliseconds(1), milliseconds(600000));
-  config.page_size = static_cast<int>(env.integer("CLERK_API_PAGE_SIZE", 500, 1, 500));
+  config.page_size = static_cast<int>(env.integer("CLERK_API_PAGE_SIZE", 500, 2, 500));
   config.progress_interval = env.milliseconds("SYNC_PROGRESS_INTERVAL_MS", milliseconds(5000),
                                               milliseconds(100), milliseconds(3600000));
   std::string level = env.string("LOG_LEVEL", "info");
@@ -76,7 +76,7 @@ std::string sync_variables_help() {
   CLERK_API_MAX_ATTEMPTS        attempts per request on 429, 5xx, timeouts, connection errors (default 8)
   CLERK_API_BACKOFF_INITIAL_MS  first retry delay, doubled per attempt (default 500)
   CLERK_API_BACKOFF_MAX_MS      cap of the retry delay (default 30000); a 429's Retry-After wins
-  CLERK_API_PAGE_SIZE           list page size, 1-500 (default 500)
+  CLERK_API_PAGE_SIZE           list page size, 2-500 (default 500)
   SYNC_PROGRESS_INTERVAL_MS     progress log interval when stderr is not a terminal (default 5000)
   LOG_LEVEL                     debug, info, warn, error (default info)
 )";

@@ -1,5 +1,7 @@
 #include "worker/sync/sync_event.hpp"
 
+#include <algorithm>
+
 #include "common/events/event_key.hpp"
 #include "common/logging/logger.hpp"
 
@@ -68,7 +70,12 @@ OutgoingRecord snapshot(EntityKind kind, const ApiEntity& entity, Source source,
 OutgoingRecord deletion(EntityKind kind, const MirrorRow& row, Source source, std::int64_t run_id,
                         std::int64_t now_ms) {
   std::string data = "{";
-  if (kind == EntityKind::kMembership) {
+  if (kind == EntityKind::kMembership && !row.payload.empty()) {
+    // Clerk's own deletion carries the membership as it was: so does this one, from
+    // the mirror. (An outline would tie with the stored version and, being newer,
+    // overwrite the ended row's role, permissions and metadata with nulls.)
+    data = row.payload;
+  } else if (kind == EntityKind::kMembership) {
     data += "\"id\":";
     append_json_string(data, row.id);
     data += ",\"object\":\"organization_membership\",\"organization\":{\"id\":";
@@ -79,15 +86,20 @@ OutgoingRecord deletion(EntityKind kind, const MirrorRow& row, Source source, st
     append_json_string(data, row.role);
     data += ",\"created_at\":" + std::to_string(row.created_at_ms);
     data += ",\"updated_at\":" + std::to_string(row.updated_at_ms);
+    data += '}';
   } else {
     data += "\"deleted\":true,\"id\":";
     append_json_string(data, row.id);
     data += ",\"object\":";
     append_json_string(data, object_name(kind));
+    data += '}';
   }
-  data += '}';
+  // Stamped now, but never at or before the row's own version: with this machine's
+  // clock behind Clerk's, a deletion stamped earlier than the last update would lose
+  // to it, and the row would stay alive although reported deleted.
+  std::int64_t at = std::max(now_ms, row.updated_at_ms + 1);
   return make_record(key_of(kind, row.id, row.organization_id), event_type(kind, "deleted"), data,
-                     now_ms, source, event_id(source, run_id, row.id, now_ms) + "_deleted", now_ms);
+                     at, source, event_id(source, run_id, row.id, now_ms) + "_deleted", now_ms);
 }
 
 }  // namespace worker::sync::sync_event
