@@ -382,6 +382,32 @@ TEST_CASE("sync user and sync organization publish now, and delete what is gone"
   CHECK(h.publisher.published.empty());
 }
 
+TEST_CASE("sync organization never ends a membership created while it walks", "[unit]") {
+  Harness h;
+  h.seed(5, 1, 4);
+  h.mirror_everything();
+  auto org = h.api.data().organizations()[0];
+  auto user = h.api.data().users()[0];
+  std::string fresh;
+  int member_lists = 0;
+  h.api.on_list([&](const std::string& path, int) {
+    if (path.find("/memberships") == std::string::npos || ++member_lists != 2) return;
+    // Created after the first page was served: newest first, the walk never lists
+    // it. Its webhook reaches the mirror at once, stamped by a clock far behind
+    // this machine's.
+    auto m = h.api.data().add_membership(org.id, user.id);
+    fresh = m.id;
+    h.store.mirror[EntityKind::kMembership][m.id] = {m.id, 1, 1, false, org.id, user.id, m.role};
+  });
+  EntitySyncer syncer(h.client, h.publisher, h.store, h.clock);
+  EntitySyncResult result = syncer.run({EntityKind::kOrganization, org.id, false, 2, 1});
+  REQUIRE_FALSE(fresh.empty());
+  CHECK(result.found);
+  CHECK(result.memberships_deleted == 0);
+  for (std::size_t i = 0; i < h.publisher.published.size(); ++i)
+    CHECK(h.publisher.header(i, "event-type") != "organizationMembership.deleted");
+}
+
 TEST_CASE("a stopped sync is recorded as interrupted, not failed", "[unit]") {
   Harness h;
   h.seed(4, 1, 4);

@@ -15,7 +15,6 @@ EntitySyncer::EntitySyncer(ClerkApi& api, EventPublisher& publisher, SyncStore& 
 
 EntitySyncResult EntitySyncer::run(const EntitySyncRequest& request) {
   EntitySyncResult result;
-  const std::int64_t started_ms = clock_.wall_ms();
   result.run_id =
       store_.start_run(RunKind::kSync, std::string(object_name(request.kind)) + " " + request.id,
                        request.dry_run, std::nullopt);
@@ -30,7 +29,7 @@ EntitySyncResult EntitySyncer::run(const EntitySyncRequest& request) {
                                                  result.run_id, clock_.wall_ms())});
         ++c.published;
       }
-      if (request.kind == EntityKind::kOrganization) sync_memberships(request, result, started_ms);
+      if (request.kind == EntityKind::kOrganization) sync_memberships(request, result);
     } else {
       auto rows = store_.mirror_rows(request.kind, {request.id});
       auto it = rows.find(request.id);
@@ -57,10 +56,14 @@ EntitySyncResult EntitySyncer::run(const EntitySyncRequest& request) {
   }
 }
 
-void EntitySyncer::sync_memberships(const EntitySyncRequest& request, EntitySyncResult& result,
-                                    std::int64_t started_ms) {
+void EntitySyncer::sync_memberships(const EntitySyncRequest& request, EntitySyncResult& result) {
   const EntityKind kind = EntityKind::kMembership;
   KindCounts& c = result.counts.kinds[kind];
+  // The mirror's alive memberships before the walk starts: each existed at the source
+  // before the walk, so if the walk (which takes every entity that exists
+  // throughout) does not list it, it is gone. One created meanwhile is not among
+  // them, whatever this machine's clock says against Clerk's.
+  std::vector<MirrorRow> candidates = store_.alive_memberships(request.id);
   std::unordered_set<std::string> listed;
   PageCursor cursor(request.page_size, request.overlap);
   while (!cursor.done()) {
@@ -83,8 +86,8 @@ void EntitySyncer::sync_memberships(const EntitySyncRequest& request, EntitySync
     }
   }
   std::vector<common::kafka::OutgoingRecord> deletions;
-  for (const MirrorRow& row : store_.alive_memberships(request.id)) {
-    if (listed.count(row.id) > 0 || row.created_at_ms >= started_ms) continue;
+  for (const MirrorRow& row : candidates) {
+    if (listed.count(row.id) > 0) continue;
     ++result.memberships_deleted;
     deletions.push_back(
         sync_event::deletion(kind, row, Source::kSync, result.run_id, clock_.wall_ms()));

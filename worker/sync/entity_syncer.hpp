@@ -39,8 +39,7 @@ class EntitySyncer {
   EntitySyncResult run(const EntitySyncRequest& request);
 
  private:
-  void sync_memberships(const EntitySyncRequest& request, EntitySyncResult& result,
-                        std::int64_t started_ms);
+  void sync_memberships(const EntitySyncRequest& request, EntitySyncResult& result);
 
   ClerkApi& api_;
   EventPublisher& publisher_;
