@@ -125,6 +125,37 @@ TEST_CASE("a failed backfill resumes from its checkpoint without re-publishing e
   CHECK(h.store.checkpoints.empty());
 }
 
+TEST_CASE("a users checkpoint left by an older run is not resumed after a newer backfill",
+          "[unit]") {
+  Harness h;
+  h.seed(20, 6, 3);
+  {
+    // Run 1, everything: users done, then a failure among the organizations.
+    BackfillRunner runner(h.client, h.publisher, h.store, h.clock, h.progress);
+    h.publisher.fail_on_call = 6;
+    CHECK_THROWS_AS(runner.run(small_pages()), PublishError);
+    REQUIRE(h.store.checkpoints.count(EntityKind::kUser) == 1);
+  }
+  h.publisher.fail_on_call = -1;
+  {
+    // Run 2, organizations and memberships only: succeeds.
+    BackfillOptions orgs = small_pages();
+    orgs.users = false;
+    BackfillRunner runner(h.client, h.publisher, h.store, h.clock, h.progress);
+    CHECK(runner.run(orgs).status == RunStatus::kSucceeded);
+  }
+  // Users created since; run 3, everything, must walk the users again.
+  for (int i = 0; i < 3; ++i)
+    h.api.data().add_user();
+  h.publisher.published.clear();
+  BackfillRunner runner(h.client, h.publisher, h.store, h.clock, h.progress);
+  BackfillResult result = runner.run(small_pages());
+  CHECK(result.status == RunStatus::kSucceeded);
+  CHECK_FALSE(result.resumed_from);
+  CHECK(h.published_ids("user.").size() == 23);
+  CHECK(h.store.checkpoints.empty());
+}
+
 TEST_CASE("an organizations checkpoint is resumed only by a run it covers", "[unit]") {
   Harness h;
   h.seed(6, 6, 3);

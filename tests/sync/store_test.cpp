@@ -52,6 +52,14 @@ TEST_CASE("the run log records runs, closes abandoned ones and lists them", "[po
   CHECK_THAT(runs[1].counts, Catch::Contains("\"published\": 12"));
   CHECK(runs[2].status == "interrupted");
   CHECK_FALSE(runs[2].finished_at.empty());
+
+  // The newest run of a kind, dry runs left out.
+  CHECK(store.latest_run(RunKind::kBackfill) == second);
+  std::int64_t dry = store.start_run(RunKind::kBackfill, "users", true, std::nullopt);
+  CHECK(dry > second);
+  CHECK(store.latest_run(RunKind::kBackfill) == second);
+  CHECK_FALSE(store.latest_run(RunKind::kReconcile));
+  CHECK_FALSE(store.latest_run(RunKind::kSync));
 }
 
 TEST_CASE("checkpoints survive a round trip through the database", "[postgres]") {

@@ -24,6 +24,14 @@ std::optional<std::int64_t> BackfillRunner::prepare_checkpoints(const BackfillOp
     if (options.users) store_.clear_checkpoint(EntityKind::kUser);
     if (options.walks_organizations()) store_.clear_checkpoint(EntityKind::kOrganization);
   }
+  // Only the newest backfill's checkpoints are resumed: one left by an older run
+  // (say users done, then a later run of organizations alone) is weeks stale, and
+  // resuming it would skip what changed since.
+  auto latest = store_.latest_run(RunKind::kBackfill);
+  for (EntityKind phase : {EntityKind::kUser, EntityKind::kOrganization}) {
+    auto c = store_.load_checkpoint(phase);
+    if (c && c->run_id != latest) store_.clear_checkpoint(phase);
+  }
   std::optional<std::int64_t> resumed_from;
   if (options.users) {
     if (auto c = store_.load_checkpoint(EntityKind::kUser)) resumed_from = c->run_id;
@@ -55,6 +63,18 @@ BackfillResult BackfillRunner::run(const BackfillOptions& options) {
   result.run_id =
       store_.start_run(RunKind::kBackfill, options.scope(), options.dry_run, result.resumed_from);
   run_id_ = result.run_id;
+  if (result.resumed_from) {
+    // Taken over: this run is now the newest, and the checkpoints of the phases it
+    // walks say so (another phase's is left to go stale).
+    for (EntityKind phase : {EntityKind::kUser, EntityKind::kOrganization}) {
+      bool walks = phase == EntityKind::kUser ? options.users : options.walks_organizations();
+      if (!walks) continue;
+      if (auto c = store_.load_checkpoint(phase)) {
+        c->run_id = result.run_id;
+        store_.save_checkpoint(*c);
+      }
+    }
+  }
   try {
     if (options.dry_run) {
       count_only(options, result.counts);

@@ -199,6 +199,18 @@ std::optional<std::string> PostgresSyncStore::run_scope(std::int64_t run_id) {
   });
 }
 
+std::optional<std::int64_t> PostgresSyncStore::latest_run(RunKind kind) {
+  return guarded("latest_run", [&]() -> std::optional<std::int64_t> {
+    pqxx::work tx(impl_->connection);
+    pqxx::result rows =
+        tx.exec_params("select max(id) from clerk.sync_runs where kind = $1 and not dry_run",
+                       std::string(to_string(kind)));
+    tx.commit();
+    if (rows.empty() || rows[0][0].is_null()) return std::nullopt;
+    return rows[0][0].as<std::int64_t>();
+  });
+}
+
 std::optional<BackfillCheckpoint> PostgresSyncStore::load_checkpoint(EntityKind phase) {
   return guarded("load_checkpoint", [&]() -> std::optional<BackfillCheckpoint> {
     pqxx::work tx(impl_->connection);

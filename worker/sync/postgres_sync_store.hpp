@@ -34,6 +34,7 @@ class PostgresSyncStore : public SyncStore {
                   std::int64_t drift_found, const std::string& drift_json,
                   const std::string& error) override;
   std::optional<std::string> run_scope(std::int64_t run_id) override;
+  std::optional<std::int64_t> latest_run(RunKind kind) override;
 
   std::optional<BackfillCheckpoint> load_checkpoint(EntityKind phase) override;
   void save_checkpoint(const BackfillCheckpoint& checkpoint) override;

@@ -44,6 +44,8 @@ class SyncStore {
                           const std::string& error) = 0;
   /// The scope a run was started with; nullopt when there is no such run.
   virtual std::optional<std::string> run_scope(std::int64_t run_id) = 0;
+  /// The newest run of `kind` that was not a dry run; nullopt when there is none.
+  virtual std::optional<std::int64_t> latest_run(RunKind kind) = 0;
 
   virtual std::optional<BackfillCheckpoint> load_checkpoint(EntityKind phase) = 0;
   virtual void save_checkpoint(const BackfillCheckpoint& checkpoint) = 0;

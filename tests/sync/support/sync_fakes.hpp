@@ -135,6 +135,13 @@ class MemorySyncStore : public worker::sync::SyncStore {
     if (run_id < 1 || run_id > static_cast<std::int64_t>(runs.size())) return std::nullopt;
     return runs[static_cast<std::size_t>(run_id - 1)].scope;
   }
+  std::optional<std::int64_t> latest_run(worker::sync::RunKind kind) override {
+    std::optional<std::int64_t> newest;
+    for (const auto& run : runs) {
+      if (run.kind == kind && !run.dry_run) newest = run.id;
+    }
+    return newest;
+  }
   std::optional<worker::sync::BackfillCheckpoint> load_checkpoint(EntityKind phase) override {
     auto it = checkpoints.find(phase);
     if (it == checkpoints.end()) return std::nullopt;
