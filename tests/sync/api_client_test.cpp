@@ -57,6 +57,10 @@ TEST_CASE("a 429 waits what Retry-After says and holds every request", "[unit]")
   CHECK(d.delay == seconds(7));  // beyond the backoff cap: the server's word wins
   CHECK(policy.decide(completed(429), 1, 0).delay == milliseconds(100));
   CHECK(policy.decide(completed(429, "3600"), 1, 0).verdict == ApiVerdict::kFail);
+  // Out of attempts, a 429 is still waited out, up to max_throttled in a row.
+  CHECK(policy.decide(completed(429, "1"), 5, 0, 3).verdict == ApiVerdict::kRetry);
+  CHECK(policy.decide(completed(429, "1"), 1, 0, 100).verdict == ApiVerdict::kFail);
+  CHECK(policy.decide(completed(500), 5, 0, 3).verdict == ApiVerdict::kFail);
 }
 
 TEST_CASE("the rate limiter spaces requests and honours holds", "[unit]") {
@@ -110,6 +114,35 @@ TEST_CASE("the client makes no request before a Retry-After expires", "[unit]") 
   CHECK(client.stats().requests == 3);
   CHECK(client.stats().retries == 2);
   CHECK(client.stats().throttled == 1);
+}
+
+TEST_CASE("429 answers use up no attempt; a run of them still ends", "[unit]") {
+  common::logging::Logger logger("test", common::logging::Level::kError);
+  sync_test::ManualClock clock;
+  sync_test::ScriptedTransport transport(clock);
+  ClerkApiSettings settings;
+  settings.secret_key = "k";
+  settings.requests_per_second = 1000;
+  settings.retry.max_attempts = 2;
+  settings.retry.max_throttled = 6;
+  ClerkApiClient client(settings, transport, clock, logger);
+  // The application shares the rate budget: five 429s and a 503 within two attempts.
+  for (int i = 0; i < 5; ++i)
+    transport.push_status(429, R"({"errors":[]})", "1");
+  transport.push_status(503);
+  transport.push_status(200, R"({"object":"total_count","total_count":7})");
+  CHECK(client.count(EntityKind::kUser, "") == 7);
+  CHECK(client.stats().throttled == 5);
+
+  for (int i = 0; i < 6; ++i)
+    transport.push_status(429, R"({"errors":[]})", "1");
+  try {
+    client.count(EntityKind::kUser, "");
+    FAIL("six 429s in a row should fail the request");
+  } catch (const ApiError& e) {
+    CHECK(e.status() == 429);
+    CHECK_THAT(e.what(), Catch::Contains("6 in a row"));
+  }
 }
 
 TEST_CASE("client errors name the endpoint and the status", "[unit]") {

@@ -80,7 +80,7 @@ std::chrono::milliseconds ApiRetryPolicy::backoff(int attempt) const {
 }
 
 ApiDecision ApiRetryPolicy::decide(const HttpResponse& response, int attempt,
-                                   std::int64_t wall_now_ms) const {
+                                   std::int64_t wall_now_ms, int throttled) const {
   ApiDecision decision;
   bool retryable = false;
   switch (response.transport) {
@@ -112,9 +112,14 @@ ApiDecision ApiRetryPolicy::decide(const HttpResponse& response, int attempt,
     decision.verdict = ApiVerdict::kFail;
     return decision;
   }
-  if (attempt >= settings_.max_attempts) {
+  bool too_many_requests =
+      response.transport == HttpResponse::Transport::kCompleted && response.status == 429;
+  if (too_many_requests ? throttled >= settings_.max_throttled
+                        : attempt >= settings_.max_attempts) {
     decision.verdict = ApiVerdict::kFail;
-    decision.reason += " (gave up after " + std::to_string(attempt) + " attempts)";
+    decision.reason += too_many_requests
+                           ? " (gave up after " + std::to_string(throttled) + " in a row)"
+                           : " (gave up after " + std::to_string(attempt) + " attempts)";
     return decision;
   }
   decision.verdict = ApiVerdict::kRetry;

@@ -15,6 +15,10 @@ struct ApiRetrySettings {
   std::chrono::milliseconds max_backoff{30000};  ///< cap of the doubling backoff
   std::chrono::milliseconds max_retry_after{
       600000};  ///< longer Retry-After values fail the request
+  /// 429 answers in a row a request waits out before it fails. A 429 is the server
+  /// saying when to come back (a rate budget shared with the application), not a
+  /// failure of the request: it uses up none of max_attempts.
+  int max_throttled = 100;
 };
 
 /// What the API client does after one attempt.
@@ -38,8 +42,11 @@ struct ApiDecision {
 class ApiRetryPolicy {
  public:
   explicit ApiRetryPolicy(ApiRetrySettings settings) : settings_(settings) {}
-  /// `attempt` counts from 1 for the attempt that produced `response`.
-  ApiDecision decide(const HttpResponse& response, int attempt, std::int64_t wall_now_ms) const;
+  /// `attempt` counts from 1 the attempts that were not throttled, this one
+  /// included unless `response` is a 429; `throttled` counts the 429 answers in a
+  /// row, this one included.
+  ApiDecision decide(const HttpResponse& response, int attempt, std::int64_t wall_now_ms,
+                     int throttled = 0) const;
   /// initial * 2^(attempt-1), capped at max_backoff.
   std::chrono::milliseconds backoff(int attempt) const;
   const ApiRetrySettings& settings() const { return settings_; }

@@ -106,15 +106,20 @@ std::optional<std::string> ClerkApiClient::fetch(const std::string& endpoint) {
   const std::string url = settings_.base_url + endpoint;
   const std::vector<std::string> headers = {"Authorization: Bearer " + settings_.secret_key,
                                             "Accept: application/json"};
-  for (int attempt = 1;; ++attempt) {
+  int attempt = 1;    // attempts that were not throttled (CLERK_API_MAX_ATTEMPTS)
+  int throttled = 0;  // 429 answers in a row
+  for (bool first = true;; first = false) {
     if (!clock_.sleep_until(limiter_.acquire(clock_.now()))) {
       throw ApiError("GET " + endpoint, 0, "stopped");
     }
     ++stats_.requests;
-    if (attempt > 1) ++stats_.retries;
+    if (!first) ++stats_.retries;
     auto sent_at = clock_.now();
     HttpResponse response = transport_.get(url, headers, settings_.timeout);
-    ApiDecision decision = policy_.decide(response, attempt, clock_.wall_ms());
+    bool too_many_requests =
+        response.transport == HttpResponse::Transport::kCompleted && response.status == 429;
+    throttled = too_many_requests ? throttled + 1 : 0;
+    ApiDecision decision = policy_.decide(response, attempt, clock_.wall_ms(), throttled);
     if (logger_.enabled(common::logging::Level::kDebug)) {
       logger_.debug(
           "clerk api request",
@@ -148,6 +153,7 @@ std::optional<std::string> ClerkApiClient::fetch(const std::string& endpoint) {
                   {"attempt", attempt},
                   {"retry_in_ms", static_cast<std::int64_t>(decision.delay.count())}});
     if (!clock_.sleep_until(resume_at)) throw ApiError("GET " + endpoint, 0, "stopped");
+    if (!too_many_requests) ++attempt;  // a 429 says when to come back: it uses no attempt
   }
 }
 

@@ -73,7 +73,8 @@ std::string sync_variables_help() {
                                 20: half and a fifth of what Clerk allows a development
                                 instance (100 per 10 s) and a production one (1000 per 10 s))
   CLERK_API_TIMEOUT_MS          per-request timeout (default 30000)
-  CLERK_API_MAX_ATTEMPTS        attempts per request on 429, 5xx, timeouts, connection errors (default 8)
+  CLERK_API_MAX_ATTEMPTS        attempts per request on 5xx, timeouts, connection errors (default 8);
+                                a 429 waits its Retry-After without using one (up to 100 in a row)
   CLERK_API_BACKOFF_INITIAL_MS  first retry delay, doubled per attempt (default 500)
   CLERK_API_BACKOFF_MAX_MS      cap of the retry delay (default 30000); a 429's Retry-After wins
   CLERK_API_PAGE_SIZE           list page size, 2-500 (default 500)
