@@ -330,9 +330,8 @@ TEST_CASE(
 
   stack.publish_webhooks(delivered);
   stack.start_worker();
-  REQUIRE(wait_until(
-      [&] { return stack.applied_events() >= static_cast<std::int64_t>(delivered.size()); }, 60s,
-      300ms));
+  // No wait here: reconcile itself waits for the worker to apply what the topic
+  // holds (RECONCILE_CATCH_UP_MS), or events still in Kafka would count as drift.
 
   auto dry =
       stack.clerk_mirror({"reconcile", "--dry-run", "--json"}, {{"CLERK_API_PAGE_SIZE", "40"}});

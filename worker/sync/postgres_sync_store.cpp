@@ -211,6 +211,21 @@ std::optional<std::int64_t> PostgresSyncStore::latest_run(RunKind kind) {
   });
 }
 
+std::map<std::int32_t, std::int64_t> PostgresSyncStore::applied_offsets(const std::string& topic) {
+  return guarded("applied_offsets", [&] {
+    pqxx::work tx(impl_->connection);
+    pqxx::result rows = tx.exec_params(
+        "select partition, max(next_offset) from clerk.consumer_offsets where topic = $1 "
+        "group by partition",
+        topic);
+    tx.commit();
+    std::map<std::int32_t, std::int64_t> out;
+    for (const auto& row : rows)
+      out[row[0].as<std::int32_t>()] = row[1].as<std::int64_t>();
+    return out;
+  });
+}
+
 std::optional<BackfillCheckpoint> PostgresSyncStore::load_checkpoint(EntityKind phase) {
   return guarded("load_checkpoint", [&]() -> std::optional<BackfillCheckpoint> {
     pqxx::work tx(impl_->connection);

@@ -1,4 +1,5 @@
 #pragma once
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -35,6 +36,9 @@ class PostgresSyncStore : public SyncStore {
                   const std::string& error) override;
   std::optional<std::string> run_scope(std::int64_t run_id) override;
   std::optional<std::int64_t> latest_run(RunKind kind) override;
+  /// Per partition of `topic`, the furthest next offset any consumer group stored:
+  /// what the workers have applied.
+  std::map<std::int32_t, std::int64_t> applied_offsets(const std::string& topic);
 
   std::optional<BackfillCheckpoint> load_checkpoint(EntityKind phase) override;
   void save_checkpoint(const BackfillCheckpoint& checkpoint) override;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "common/kafka/kafka_admin.hpp"
@@ -57,6 +58,43 @@ struct Wiring {
   ClerkApiClient api;
   ConsoleProgressReporter progress;
 };
+
+/// Waits, at most RECONCILE_CATCH_UP_MS, until the workers have applied every event the
+/// main topic held when reconcile started; otherwise events still in Kafka would be
+/// reported as drift. Says how far behind the workers were if they did not catch up.
+void catch_up(const SyncConfig& config, PostgresSyncStore& store, SystemClock& clock,
+              common::logging::Logger& logger) {
+  if (config.reconcile_catch_up.count() == 0) return;
+  common::kafka::KafkaAdmin admin(config.kafka_brokers, logger);
+  auto ends = admin.watermarks(config.kafka_topic, std::chrono::seconds(10));
+  auto behind = [&] {
+    auto applied = store.applied_offsets(config.kafka_topic);
+    std::int64_t events = 0;
+    for (std::size_t p = 0; p < ends.size(); ++p) {
+      auto it = applied.find(static_cast<std::int32_t>(p));
+      std::int64_t done = it != applied.end() ? it->second : ends[p].low;
+      events += std::max<std::int64_t>(0, ends[p].high - std::max(done, ends[p].low));
+    }
+    return events;
+  };
+  auto deadline = clock.now() + config.reconcile_catch_up;
+  std::int64_t left = behind();
+  if (left > 0) logger.info("waiting for the workers to catch up", {{"events_behind", left}});
+  while (left > 0) {
+    if (clock.now() >= deadline) {
+      logger.warn(
+          "the workers did not catch up; drift found now may be events still in Kafka "
+          "(their fixes are harmless: the worker keeps the newest version)",
+          {{"events_behind", left},
+           {"waited_ms", static_cast<std::int64_t>(config.reconcile_catch_up.count())}});
+      return;
+    }
+    if (!clock.sleep_until(std::min(deadline, clock.now() + std::chrono::milliseconds(250)))) {
+      throw RunInterrupted();
+    }
+    left = behind();
+  }
+}
 
 /// Fails early, with the topic's name, when the broker or the topic is not there.
 void check_topic(const SyncConfig& config, common::logging::Logger& logger) {
@@ -168,6 +206,7 @@ int run_reconcile(const std::vector<std::string>& args, common::process::StopSig
   return guarded(kCommand, stop, [&] {
     Wiring w(*config, stop, level_for(*config, line.has("--verbose")), kCommand);
     check_topic(*config, w.logger);
+    catch_up(*config, w.store, w.clock, w.logger);
     ReconcileRunner runner(w.api, w.publisher, w.store, w.clock, w.progress);
     ReconcileResult result = runner.run(options);
     std::int64_t drift_found = 0;

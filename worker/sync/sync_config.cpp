@@ -36,6 +36,8 @@ SyncConfig read_sync_config(common::config::EnvReader& env) {
   config.api.retry.max_backoff = env.milliseconds("CLERK_API_BACKOFF_MAX_MS", milliseconds(30000),
                                                   milliseconds(1), milliseconds(600000));
   config.page_size = static_cast<int>(env.integer("CLERK_API_PAGE_SIZE", 500, 2, 500));
+  config.reconcile_catch_up = env.milliseconds("RECONCILE_CATCH_UP_MS", milliseconds(60000),
+                                               milliseconds(0), milliseconds(3600000));
   config.progress_interval = env.milliseconds("SYNC_PROGRESS_INTERVAL_MS", milliseconds(5000),
                                               milliseconds(100), milliseconds(3600000));
   std::string level = env.string("LOG_LEVEL", "info");
@@ -58,6 +60,7 @@ const std::vector<std::string>& sync_variable_names() {
                                                  "CLERK_API_BACKOFF_MAX_MS",
                                                  "CLERK_API_PAGE_SIZE",
                                                  "SYNC_PROGRESS_INTERVAL_MS",
+                                                 "RECONCILE_CATCH_UP_MS",
                                                  "LOG_LEVEL"};
   return names;
 }
@@ -79,6 +82,9 @@ std::string sync_variables_help() {
   CLERK_API_BACKOFF_MAX_MS      cap of the retry delay (default 30000); a 429's Retry-After wins
   CLERK_API_PAGE_SIZE           list page size, 2-500 (default 500)
   SYNC_PROGRESS_INTERVAL_MS     progress log interval when stderr is not a terminal (default 5000)
+  RECONCILE_CATCH_UP_MS         reconcile first waits up to this long for the workers to apply
+                                what the topic already holds, so that events still in Kafka are
+                                not reported as drift (default 60000; 0: do not wait)
   LOG_LEVEL                     debug, info, warn, error (default info)
 )";
 }

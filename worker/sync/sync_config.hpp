@@ -22,6 +22,7 @@ struct SyncConfig {
   ClerkApiSettings api;       ///< CLERK_API_URL, CLERK_SECRET_KEY, CLERK_API_RATE, ...
   int page_size = 500;        ///< CLERK_API_PAGE_SIZE
   std::chrono::milliseconds progress_interval{5000};                 ///< SYNC_PROGRESS_INTERVAL_MS
+  std::chrono::milliseconds reconcile_catch_up{60000};               ///< RECONCILE_CATCH_UP_MS
   common::logging::Level log_level = common::logging::Level::kInfo;  ///< LOG_LEVEL
 };
 
