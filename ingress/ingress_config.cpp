@@ -1,5 +1,6 @@
 #include "ingress/ingress_config.hpp"
 
+#include <algorithm>
 #include <thread>
 
 #include "common/config/env_reader.hpp"
@@ -40,6 +41,10 @@ std::vector<std::string> ingress_config_variables() {
           "INGRESS_RECENT_IDS",
           "INGRESS_KAFKA_LINGER_MS",
           "INGRESS_LOG_LEVEL"};
+}
+
+std::chrono::milliseconds delivery_timeout_for(std::chrono::milliseconds publish_budget) {
+  return std::max(publish_budget - std::chrono::milliseconds(1500), publish_budget * 3 / 4);
 }
 
 IngressConfig read_ingress_config(common::config::EnvReader& env) {

@@ -36,6 +36,13 @@ struct IngressConfig {
   common::logging::Level ingress_log_level = common::logging::Level::kInfo;
 };
 
+/// librdkafka's message.timeout.ms for a publish budget: 1.5 s below it, but at least
+/// three quarters of it. librdkafka reports an expired record on a scan about once a
+/// second; ending the record's life well before the budget makes the 503 that the
+/// budget answers almost always follow a delivery that failed, rather than one that
+/// lands in Kafka a moment after the sender was told it did not. Pure.
+std::chrono::milliseconds delivery_timeout_for(std::chrono::milliseconds publish_budget);
+
 /// The variable names read_ingress_config() knows (for EnvReader::apply_flags).
 std::vector<std::string> ingress_config_variables();
 

@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
 
     common::kafka::ProducerSettings producer_settings{config.kafka_brokers};
     producer_settings.client_id = "clerk-mirror-ingress";
-    producer_settings.delivery_timeout = config.ingress_publish_timeout_ms;
+    producer_settings.delivery_timeout =
+        ingress::delivery_timeout_for(config.ingress_publish_timeout_ms);
     producer_settings.linger = config.ingress_kafka_linger_ms;
     ingress::publish::KafkaEventPublisher publisher(
         ingress::publish::kafka_producer_factory(producer_settings, logger), metrics, logger);

@@ -6,6 +6,8 @@
 namespace ingress::http {
 namespace {
 
+constexpr std::uint64_t kInitialBodyReserve = 64 * 1024;
+
 bool is_tchar(unsigned char c) {
   if (c >= '0' && c <= '9') return true;
   if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
@@ -147,7 +149,10 @@ RequestParser::Progress RequestParser::feed(std::string_view input, std::size_t&
           state_ = State::kChunkSize;
         } else if (request_.content_length.value_or(0) > 0) {
           remaining_ = *request_.content_length;
-          request_.body.reserve(remaining_);
+          // Grown as bytes arrive beyond this: a head alone, unsigned and cheap to send,
+          // must not make the server hold a whole body limit for every connection.
+          request_.body.reserve(
+              static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, kInitialBodyReserve)));
           state_ = State::kBodyLength;
         } else {
           state_ = State::kDone;

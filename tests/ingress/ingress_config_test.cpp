@@ -22,6 +22,15 @@ TEST_CASE("config: defaults with the two required variables", "[unit][config]") 
   CHECK(c.ingress_publish_timeout_ms == std::chrono::milliseconds(10000));
 }
 
+TEST_CASE("config: a record's life in librdkafka ends before the publish budget",
+          "[unit][config]") {
+  using std::chrono::milliseconds;
+  CHECK(ingress::delivery_timeout_for(milliseconds(10000)) == milliseconds(8500));
+  CHECK(ingress::delivery_timeout_for(milliseconds(14000)) == milliseconds(12500));
+  CHECK(ingress::delivery_timeout_for(milliseconds(2000)) == milliseconds(1500));
+  CHECK(ingress::delivery_timeout_for(milliseconds(100)) == milliseconds(75));
+}
+
 TEST_CASE("config: several secrets separated by spaces or commas", "[unit][config]") {
   auto env =
       env_reader({{"KAFKA_BROKERS", "127.0.0.1:9092"},

@@ -141,6 +141,23 @@ TEST_CASE("row 9: a chunked body growing past the limit is 413", "[unit][http][r
   CHECK(status_of(head + "fffffffffffffff\r\n", limits) == 413);
 }
 
+TEST_CASE("a large Content-Length alone does not make the parser hold that much", "[unit][http]") {
+  RequestParser parser(ParserLimits{});
+  std::string input = kHead + "Content-Length: 1048576\r\n\r\n";
+  std::size_t used = 0;
+  REQUIRE(parser.feed(input, used) == Progress::kHeadDone);
+  std::string rest = input.substr(used);
+  used = 0;
+  CHECK(parser.feed(rest, used) == Progress::kNeedMore);
+  CHECK(parser.request().body.capacity() <= 64 * 1024);
+  // The body grows as it arrives and is complete at its length.
+  std::string body(1048576, 'x');
+  used = 0;
+  CHECK(parser.feed(body, used) == Progress::kMessageDone);
+  CHECK(used == body.size());
+  CHECK(parser.request().body == body);
+}
+
 TEST_CASE("row 10 (parser side): a short body waits for more", "[unit][http][row10]") {
   Outcome o = parse(kHead + "Content-Length: 10\r\n\r\n12345");
   CHECK(o.progress == Progress::kNeedMore);  // the server's body timeout answers 408
