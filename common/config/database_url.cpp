@@ -36,6 +36,9 @@ std::string with_session_options(const std::string& database_url,
       {"keepalives_idle", "30"},
       {"keepalives_interval", "10"},
       {"keepalives_count", "3"},
+      // ... and on a busy one: a statement whose bytes the server does not acknowledge
+      // for 60 s fails as a lost connection instead of waiting for TCP to give up.
+      {"tcp_user_timeout", "60000"},
   };
   std::string out = database_url;
   bool url = is_url(database_url);

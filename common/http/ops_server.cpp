@@ -6,6 +6,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 #include <stdexcept>
 
 #include "common/config/env_reader.hpp"
@@ -297,8 +298,12 @@ std::optional<std::string> query_value(std::string_view query, std::string_view 
 }
 
 bool bearer_matches(std::string_view authorization, std::string_view token) {
-  constexpr std::string_view kPrefix = "Bearer ";
-  if (token.empty() || authorization.substr(0, kPrefix.size()) != kPrefix) return false;
+  // The scheme is case-insensitive (RFC 9110, 11.1).
+  constexpr std::string_view kPrefix = "bearer ";
+  if (token.empty() || authorization.size() < kPrefix.size()) return false;
+  for (std::size_t i = 0; i < kPrefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kPrefix[i]) return false;
+  }
   std::string_view given = authorization.substr(kPrefix.size());
   if (given.size() != token.size()) return false;
   unsigned char diff = 0;

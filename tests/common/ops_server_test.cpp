@@ -52,6 +52,9 @@ TEST_CASE("ops server routes exactly and answers 404/405 with JSON errors", "[un
   CHECK(fetch(base + "/admin").status == 401);
   CHECK(fetch(base + "/admin", "GET", "Authorization: Bearer tok").status == 200);
   CHECK(fetch(base + "/admin", "GET", "Authorization: Bearer to").status == 401);
+  CHECK(fetch(base + "/admin", "GET", "Authorization: bearer tok").status == 200);  // any case
+  CHECK(fetch(base + "/admin", "GET", "Authorization: Basic dG9rOg==").status == 401);
+  CHECK(fetch(base + "/admin", "GET", "Authorization: Bear").status == 401);
   server.stop();
 }
 

@@ -162,13 +162,18 @@ int serve_worker(const config::WorkerConfig& config, common::process::StopSignal
   server.route("GET", "/healthz", [](const common::http::Request&) {
     return common::http::Response{200, "{\"status\":\"ok\"}"};
   });
-  server.route("GET", "/readyz", [&](const common::http::Request&) {
-    bool db = readiness.ping();
-    bool broker = producer.ping(std::chrono::milliseconds(1000));
-    std::string body = std::string("{\"database\":") + (db ? "true" : "false") +
-                       ",\"broker\":" + (broker ? "true" : "false") + "}";
-    return common::http::Response{db && broker ? 200 : 503, body};
-  });
+  // On the blocking thread: an unreachable database or broker takes seconds to say
+  // so, and /healthz (a liveness probe) and /metrics must answer meanwhile.
+  server.route(
+      "GET", "/readyz",
+      [&](const common::http::Request&) {
+        bool db = readiness.ping();
+        bool broker = producer.ping(std::chrono::milliseconds(1000));
+        std::string body = std::string("{\"database\":") + (db ? "true" : "false") +
+                           ",\"broker\":" + (broker ? "true" : "false") + "}";
+        return common::http::Response{db && broker ? 200 : 503, body};
+      },
+      common::http::HandlerThread::kBlocking);
   server.route("GET", "/metrics", [&](const common::http::Request&) {
     return common::http::Response{200, registry.render(), "text/plain; version=0.0.4"};
   });
