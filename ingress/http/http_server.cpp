@@ -214,8 +214,10 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
 
   void write_continue() {
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    continue_pending_ = true;
     asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
                       [self = shared_from_this()](error_code ec, std::size_t) {
+                        self->continue_pending_ = false;
                         if (ec) return self->close();
                         if (self->phase_ == Phase::kBody) self->process();
                       });
@@ -256,6 +258,9 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
         return respond(HttpResponse::error(408, "request_timeout", "the request head was too slow"),
                        true);
       case Phase::kBody:
+        // A client that does not even read the 100 Continue gets no second write on top
+        // of it (two writes in flight would interleave): it is closed.
+        if (continue_pending_) return close();
         return respond(HttpResponse::error(408, "request_timeout", "the request body was too slow"),
                        true);
       case Phase::kHandling:
@@ -352,7 +357,8 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<ResponseSlot> slot_;
   std::size_t lingered_ = 0;
   bool reading_ = false;
-  bool received_ = false;  ///< a byte of the current request arrived
+  bool received_ = false;          ///< a byte of the current request arrived
+  bool continue_pending_ = false;  ///< the 100 Continue is still being written
   bool keep_alive_ = true;
   bool handling_ = false;
   bool close_after_write_ = false;
