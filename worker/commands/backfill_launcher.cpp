@@ -106,16 +106,21 @@ BackfillLauncher::StartResult BackfillLauncher::start(std::vector<std::string> a
 }
 
 void BackfillLauncher::wait_for_exit(int pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  // Waits without reaping: until the child is marked ended under the lock, its pid
+  // stays taken (a zombie), so stop() can never signal a process that reused it.
+  siginfo_t info{};
+  while (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
   }
   State ended;
   {
     std::lock_guard lock(mutex_);
     state_.running = false;
     state_.finished_at_ms = epoch_ms();
-    state_.exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+    state_.exit_code = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
     ended = state_;
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
     exited_.notify_all();
   }
   if (on_exit_) on_exit_(ended);
