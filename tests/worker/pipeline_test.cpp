@@ -203,3 +203,43 @@ TEST_CASE("a retried older version loses to a newer one applied meanwhile", "[e2
                "'dead_lettered'") == 0);
   CHECK(worker.stop() == 0);
 }
+
+TEST_CASE("records left in a retry topic beyond WORKER_RETRY_DELAYS_MS are still applied",
+          "[e2e]") {
+  std::string brokers = test_support::require_env("KAFKA_BROKERS");
+  TopicFamily topic(brokers, 2, 3);  // an earlier configuration had three levels
+  ScratchDatabase db;
+  // A copy waiting in the third retry topic, due now, as a worker published it.
+  auto e = user_event("user_r3", "msg_r3", 1700000000000, "third");
+  common::kafka::OutgoingRecord copy{topic.name + ".retry.3",
+                                     e.key,
+                                     e.json,
+                                     {{"event-id", e.event_id},
+                                      {"event-type", e.type},
+                                      {"event-timestamp", std::to_string(e.timestamp)},
+                                      {"source", "webhook"},
+                                      {"attempt", "3"},
+                                      {"not-before", "0"},
+                                      {"original-topic", topic.name},
+                                      {"original-partition", "0"},
+                                      {"original-offset", "0"}},
+                                     {},
+                                     0};
+  common::kafka::KafkaProducer producer({brokers}, quiet_logger());
+  REQUIRE(producer.produce_sync(copy).persisted);
+  // Now configured with one level.
+  auto env = worker_env(brokers, topic.name, db.url(), test_support::unique_name("group"));
+  env["WORKER_RETRY_DELAYS_MS"] = "300";
+  WorkerProcess worker(env, log_file("retry-levels"));
+  CHECK(wait_until(
+      [&] {
+        return scalar(db.url(),
+                      "select count(*) from clerk.users where id = 'user_r3' and "
+                      "first_name = 'third'") == 1;
+      },
+      std::chrono::seconds(30)));
+  CHECK(worker.stop() == 0);
+  std::ifstream log(worker.log_path());
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  CHECK_THAT(text, Catch::Contains("consuming retry topics beyond WORKER_RETRY_DELAYS_MS"));
+}

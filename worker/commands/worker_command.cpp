@@ -61,7 +61,8 @@ Environment (flags override: --kafka-brokers sets KAFKA_BROKERS):
   WORKER_BATCH_MAX_EVENTS       events per transaction at most (5000)
   WORKER_BATCH_MAX_WAIT_MS      wait for a batch to fill at most (50)
   WORKER_SESSION_TIMEOUT_MS     consumer group session timeout (10000)
-  WORKER_RETRY_DELAYS_MS        delay of each retry topic (5000,60000,600000)
+  WORKER_RETRY_DELAYS_MS        delay of each retry topic (5000,60000,600000); retry topics
+                                beyond the list that exist on the broker are consumed too
   WORKER_BACKOFF_INITIAL_MS     first in-place retry backoff (100)
   WORKER_BACKOFF_MAX_MS         in-place retry backoff cap (5000)
   WORKER_AUDIT_RETENTION_HOURS  keep clerk.applied_events rows this long; 0 = forever (720)
@@ -99,8 +100,11 @@ bool migrate_at_start(const config::WorkerConfig& config, common::logging::Logge
   return false;
 }
 
-// Creates the main topic when missing, and its retry and dead-letter topics.
-bool ensure_topics(const config::WorkerConfig& config, int retry_levels,
+// Creates the main topic when missing, and its retry and dead-letter topics. Sets
+// `levels_to_consume` to the configured retry levels or, when the broker holds retry
+// topics beyond them (WORKER_RETRY_DELAYS_MS was shortened), to the highest of
+// those: their records were published for a retry and must still be applied.
+bool ensure_topics(const config::WorkerConfig& config, int retry_levels, int& levels_to_consume,
                    common::logging::Logger& logger, common::process::StopSignal& stop) {
   common::kafka::KafkaAdmin admin(config.brokers, logger);
   for (int attempt = 1; !stop.stop_requested(); ++attempt) {
@@ -109,6 +113,17 @@ bool ensure_topics(const config::WorkerConfig& config, int retry_levels,
       if (partitions == 0) partitions = config.topic_partitions;
       admin.create_topics(common::kafka::pipeline_topics(config.topic, partitions, retry_levels),
                           std::chrono::seconds(30));
+      levels_to_consume = retry_levels;
+      while (admin.partition_count(common::events::retry_topic(config.topic, levels_to_consume + 1),
+                                   std::chrono::seconds(10)) > 0) {
+        ++levels_to_consume;
+      }
+      if (levels_to_consume > retry_levels) {
+        logger.warn(
+            "consuming retry topics beyond WORKER_RETRY_DELAYS_MS: they exist, and records "
+            "published to them for a retry are still applied (then dead-lettered if they fail)",
+            {{"configured_levels", retry_levels}, {"consumed_levels", levels_to_consume}});
+      }
       return true;
     } catch (const common::kafka::KafkaError& e) {
       logger.warn("broker not ready for topic checks; retrying",
@@ -200,7 +215,8 @@ int serve_worker(const config::WorkerConfig& config, common::process::StopSignal
   }
   retry::RetryPolicy policy(config.retry);
   metrics.zero_failure_series(policy.retry_levels());
-  if (!ensure_topics(config, policy.retry_levels(), logger, stop)) {
+  int retry_levels_to_consume = policy.retry_levels();
+  if (!ensure_topics(config, policy.retry_levels(), retry_levels_to_consume, logger, stop)) {
     server.stop();
     return 0;
   }
@@ -212,7 +228,7 @@ int serve_worker(const config::WorkerConfig& config, common::process::StopSignal
                                     {config.topic, config.worker_name, &status}, now_ms);
   consume::LoopSettings loop_settings;
   loop_settings.topic = config.topic;
-  loop_settings.retry_levels = policy.retry_levels();
+  loop_settings.retry_levels = retry_levels_to_consume;
   loop_settings.batch_max_events = config.batch_max_events;
   loop_settings.batch_max_wait = config.batch_max_wait;
   loop_settings.audit_retention = config.audit_retention;
