@@ -65,11 +65,10 @@ class FailingAfterFence : public worker_test::ForwardingTransaction {
 
 /// The real store; before its first transaction another consumer "commits"
 /// offsets 0..2 of partition 0, so that this loop's first batch is fenced there.
-class InterferedStore : public store::MirrorStore {
+class InterferedStore : public worker_test::ForwardingStore {
  public:
-  InterferedStore(std::string url, std::string group, std::string topic,
-                  common::logging::Logger& logger)
-      : real_(url, group, logger),
+  InterferedStore(store::MirrorStore& real, std::string url, std::string group, std::string topic)
+      : ForwardingStore(real),
         url_(std::move(url)),
         group_(std::move(group)),
         topic_(std::move(topic)) {}
@@ -84,20 +83,12 @@ class InterferedStore : public store::MirrorStore {
           group_, topic_);
       w.commit();
     }
-    return std::make_unique<FailingAfterFence>(real_.begin(), fence_seen, failed);
-  }
-  std::vector<common::kafka::TopicPartition> load_offsets(
-      const std::vector<common::kafka::TopicPartition>& partitions) override {
-    return real_.load_offsets(partitions);
-  }
-  std::int64_t prune_audit(std::chrono::hours retention, std::int64_t limit) override {
-    return real_.prune_audit(retention, limit);
+    return std::make_unique<FailingAfterFence>(ForwardingStore::begin(), fence_seen, failed);
   }
   bool fence_seen = false;
   bool failed = false;
 
  private:
-  store::PgMirrorStore real_;
   std::string url_, group_, topic_;
   bool interfered_ = false;
 };
@@ -168,7 +159,8 @@ TEST_CASE("a fenced partition is sought back even when the rest of its batch fai
   observe::WorkerMetrics metrics(registry.registry());
   retry::RetryPolicy policy(retry::RetryConfig{{}, milliseconds(10), milliseconds(50)});
   RecordingRouter router;
-  InterferedStore store(db.url(), group, topics.name, logger);
+  store::PgMirrorStore real_store(db.url(), group, logger);
+  InterferedStore store(real_store, db.url(), group, topics.name);
   auto now_ms = [] {
     return std::chrono::duration_cast<milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())

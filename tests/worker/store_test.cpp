@@ -451,7 +451,7 @@ namespace {
 
 /// The real store, whose first COMMIT fails as a lost connection would (and
 /// rolls back).
-class CommitFailsOnce : public store::MirrorStore {
+class CommitFailsOnce : public worker_test::ForwardingStore {
   struct Transaction : worker_test::ForwardingTransaction {
     Transaction(std::unique_ptr<store::MirrorTransaction> real, bool& failed)
         : ForwardingTransaction(std::move(real)), failed(failed) {}
@@ -466,21 +466,11 @@ class CommitFailsOnce : public store::MirrorStore {
   };
 
  public:
-  explicit CommitFailsOnce(store::MirrorStore& real) : real_(real) {}
+  using ForwardingStore::ForwardingStore;
   std::unique_ptr<store::MirrorTransaction> begin() override {
-    return std::make_unique<Transaction>(real_.begin(), failed);
-  }
-  std::vector<common::kafka::TopicPartition> load_offsets(
-      const std::vector<common::kafka::TopicPartition>& partitions) override {
-    return real_.load_offsets(partitions);
-  }
-  std::int64_t prune_audit(std::chrono::hours retention, std::int64_t limit) override {
-    return real_.prune_audit(retention, limit);
+    return std::make_unique<Transaction>(ForwardingStore::begin(), failed);
   }
   bool failed = false;
-
- private:
-  store::MirrorStore& real_;
 };
 
 }  // namespace

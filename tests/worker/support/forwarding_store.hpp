@@ -3,8 +3,8 @@
 
 #include "worker/store/mirror_store.hpp"
 
-/// A MirrorTransaction that forwards every call to a real one: tests derive from
-/// it and override the step they put a fault into.
+/// A MirrorTransaction and a MirrorStore that forward every call to real ones:
+/// tests derive from them and override the step they put a fault into.
 namespace worker_test {
 
 class ForwardingTransaction : public worker::store::MirrorTransaction {
@@ -33,6 +33,22 @@ class ForwardingTransaction : public worker::store::MirrorTransaction {
 
  private:
   std::unique_ptr<worker::store::MirrorTransaction> real_;
+};
+
+class ForwardingStore : public worker::store::MirrorStore {
+ public:
+  explicit ForwardingStore(worker::store::MirrorStore& real) : real_(real) {}
+  std::unique_ptr<worker::store::MirrorTransaction> begin() override { return real_.begin(); }
+  std::vector<common::kafka::TopicPartition> load_offsets(
+      const std::vector<common::kafka::TopicPartition>& partitions) override {
+    return real_.load_offsets(partitions);
+  }
+  std::int64_t prune_audit(std::chrono::hours retention, std::int64_t limit) override {
+    return real_.prune_audit(retention, limit);
+  }
+
+ private:
+  worker::store::MirrorStore& real_;
 };
 
 }  // namespace worker_test
