@@ -84,9 +84,11 @@ void KafkaConsumer::on_rebalance(rd_kafka_s* rk, int err, void* raw_partitions, 
   auto parts = from_list(partitions);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     if (self->listener_ != nullptr) {
-      auto positions = self->listener_->on_assigned(parts);
-      ListPtr list = to_list(positions);
-      rd_kafka_assign(rk, list.get());
+      // nullopt: the listener assigns later, once it knows where to start.
+      if (auto positions = self->listener_->on_assigned(parts)) {
+        ListPtr list = to_list(*positions);
+        rd_kafka_assign(rk, list.get());
+      }
     } else {
       rd_kafka_assign(rk, partitions);
     }

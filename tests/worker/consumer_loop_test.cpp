@@ -2,6 +2,7 @@
 // process so that a fault can be put exactly between two of its steps.
 #include "worker/consume/consumer_loop.hpp"
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
 
@@ -91,6 +92,54 @@ class InterferedStore : public worker_test::ForwardingStore {
  private:
   std::string url_, group_, topic_;
   bool interfered_ = false;
+};
+
+/// The real store, except that reading stored offsets fails as a lost connection
+/// would until `outage_until`: a database that is down when partitions are assigned.
+class OffsetsOutageStore : public worker_test::ForwardingStore {
+ public:
+  OffsetsOutageStore(store::MirrorStore& real, std::chrono::steady_clock::time_point outage_until)
+      : ForwardingStore(real), outage_until_(outage_until) {}
+  std::vector<common::kafka::TopicPartition> load_offsets(
+      const std::vector<common::kafka::TopicPartition>& partitions) override {
+    ++load_calls;
+    if (std::chrono::steady_clock::now() < outage_until_) {
+      throw store::StoreError(store::StoreFailure::kConnectionLost, "",
+                              "connection lost (injected by the test)");
+    }
+    return ForwardingStore::load_offsets(partitions);
+  }
+  std::atomic<int> load_calls{0};
+
+ private:
+  std::chrono::steady_clock::time_point outage_until_;
+};
+
+/// Stands between the consumer and the loop to count assignments and time the
+/// rebalance callback.
+class TimedListener : public common::kafka::RebalanceListener {
+ public:
+  explicit TimedListener(common::kafka::RebalanceListener& inner) : inner_(inner) {}
+  std::optional<std::vector<common::kafka::TopicPartition>> on_assigned(
+      const std::vector<common::kafka::TopicPartition>& partitions) override {
+    auto started = std::chrono::steady_clock::now();
+    auto positions = inner_.on_assigned(partitions);
+    note(std::chrono::steady_clock::now() - started);
+    ++assigned;
+    return positions;
+  }
+  void on_revoked(const std::vector<common::kafka::TopicPartition>& partitions) override {
+    inner_.on_revoked(partitions);
+  }
+  std::atomic<int> assigned{0};
+  std::atomic<std::int64_t> longest_ms{0};
+
+ private:
+  void note(std::chrono::steady_clock::duration took) {
+    auto ms = std::chrono::duration_cast<milliseconds>(took).count();
+    if (ms > longest_ms.load()) longest_ms.store(ms);
+  }
+  common::kafka::RebalanceListener& inner_;
 };
 
 common::kafka::OutgoingRecord user_record(const std::string& topic, std::int32_t partition, int n) {
@@ -209,4 +258,71 @@ TEST_CASE("a fenced partition is sought back even when the rest of its batch fai
   CHECK(users_from(3, 12) == 10);
   CHECK(users_from(0, 2) == 0);  // the other consumer's records: not ours to apply
   CHECK(scalar(db.url(), "select count(*) from clerk.applied_events") == 15);
+}
+
+TEST_CASE("an assignment waits out a database outage without holding the rebalance callback",
+          "[kafka][postgres]") {
+  std::string brokers = test_support::require_env("KAFKA_BROKERS");
+  worker_test::ScratchDatabase db;
+  common::logging::Logger logger("test", common::logging::Level::kError);
+  store::PgMigrator(db.url(), logger).migrate(store::embedded_migrations());
+  worker_test::TopicFamily topics(brokers, 2, 0);
+  std::string group = test_support::unique_name("loop-outage");
+
+  common::kafka::KafkaProducer producer({brokers}, logger);
+  std::vector<common::kafka::OutgoingRecord> records;
+  for (int n = 0; n < 6; ++n)
+    records.push_back(user_record(topics.name, 0, n));
+  for (int n = 100; n < 104; ++n)
+    records.push_back(user_record(topics.name, 1, n));
+  produce_all(producer, records);
+
+  common::metrics::MetricsRegistry registry;
+  observe::WorkerMetrics metrics(registry.registry());
+  retry::RetryPolicy policy(retry::RetryConfig{{}, milliseconds(10), milliseconds(200)});
+  RecordingRouter router;
+  store::PgMirrorStore real_store(db.url(), group, logger);
+  // Longer than max.poll.interval.ms and session.timeout.ms below: a callback that
+  // waited the outage out would be put out of the group and assigned again.
+  OffsetsOutageStore store(real_store, std::chrono::steady_clock::now() + std::chrono::seconds(10));
+  auto now_ms = [] {
+    return std::chrono::duration_cast<milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  consume::BatchProcessor processor(store, router, policy, metrics, logger,
+                                    {topics.name, "loop-outage"}, now_ms);
+  consume::LoopSettings settings;
+  settings.topic = topics.name;
+  settings.batch_max_wait = milliseconds(200);
+  consume::ConsumerLoop loop(settings, store, processor, policy, metrics, logger, now_ms);
+  TimedListener listener(loop);
+  common::process::StopSignal stop;
+  std::thread runner([&] {
+    common::kafka::ConsumerSettings consumer_settings{brokers, group, "loop-outage"};
+    consumer_settings.extra = {{"session.timeout.ms", "6000"},
+                               {"heartbeat.interval.ms", "1000"},
+                               {"max.poll.interval.ms", "6000"}};
+    common::kafka::KafkaConsumer consumer(consumer_settings, logger, &listener);
+    loop.run(consumer, stop);
+  });
+
+  auto users = [&] {
+    return scalar(db.url(),
+                  "select count(*) from clerk.users where id in (select 'user_' || n from "
+                  "generate_series(0, 5) n union all select 'user_' || n from "
+                  "generate_series(100, 103) n)");
+  };
+  bool applied = wait_until([&] { return users() == 10; }, std::chrono::seconds(60));
+  // Settle: a member put out of the group would be assigned again within this.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  stop.request_stop();
+  runner.join();
+
+  CHECK(applied);
+  CHECK(store.load_calls.load() > 2);  // read, failed, retried from the loop
+  CHECK(listener.longest_ms.load() < 2000);
+  CHECK(listener.assigned.load() == 1);
+  CHECK(scalar(db.url(), "select count(*) from clerk.applied_events") == 10);
+  CHECK(scalar(db.url(), "select coalesce(sum(next_offset), 0) from clerk.consumer_offsets") == 10);
 }

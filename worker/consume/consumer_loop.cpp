@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <set>
-#include <thread>
 
 #include "common/events/event_contract.hpp"
 #include "common/kafka/kafka_error.hpp"
@@ -71,7 +70,6 @@ std::chrono::milliseconds ConsumerLoop::jittered_backoff(int attempt) {
 
 void ConsumerLoop::run(common::kafka::KafkaConsumer& consumer, common::process::StopSignal& stop) {
   consumer_ = &consumer;
-  stop_ = &stop;
   std::vector<std::string> topics{settings_.topic};
   std::string names = settings_.topic;
   for (int level = 1; level <= settings_.retry_levels; ++level) {
@@ -88,7 +86,6 @@ void ConsumerLoop::run(common::kafka::KafkaConsumer& consumer, common::process::
   logger_.info("leaving the consumer group");
   consumer.close();  // runs on_revoked
   consumer_ = nullptr;
-  stop_ = nullptr;
 }
 
 bool ConsumerLoop::collect(common::process::StopSignal& stop) {
@@ -244,6 +241,7 @@ void ConsumerLoop::resume_unheld() {
 
 void ConsumerLoop::housekeeping() {
   auto now = clock_();
+  assign_waiting(now);
   for (const auto& tp : holds_.release_due(now)) {
     try {
       consumer_->seek({tp}, kSeekTimeout);
@@ -274,33 +272,61 @@ void ConsumerLoop::housekeeping() {
   }
 }
 
-std::vector<TopicPartition> ConsumerLoop::on_assigned(
+std::optional<std::vector<TopicPartition>> ConsumerLoop::load_offsets(
+    const std::vector<TopicPartition>& partitions, int attempt) {
+  try {
+    auto offsets = store_.load_offsets(partitions);
+    for (const auto& tp : offsets) {
+      logger_.info("partition assigned",
+                   {{"topic", tp.topic}, {"partition", tp.partition}, {"start_offset", tp.offset}});
+    }
+    if (attempt > 1)
+      logger_.info("stored offsets read; partitions assigned", {{"attempts", attempt}});
+    return offsets;
+  } catch (const std::exception& e) {
+    metrics_.db_retry(retry::RetryPolicy::failure_label(std::current_exception()));
+    if (attempt <= 3 || attempt % 10 == 0) {
+      logger_.warn("reading stored offsets failed; the assignment waits and is retried",
+                   {{"error", e.what()}, {"attempt", attempt}, {"partitions", partitions.size()}});
+    }
+    return std::nullopt;
+  }
+}
+
+std::optional<std::vector<TopicPartition>> ConsumerLoop::on_assigned(
     const std::vector<TopicPartition>& partitions) {
   metrics_.rebalance(true);
-  int attempt = 0;
-  while (true) {
-    try {
-      auto offsets = store_.load_offsets(partitions);
-      for (const auto& tp : offsets) {
-        logger_.info(
-            "partition assigned",
-            {{"topic", tp.topic}, {"partition", tp.partition}, {"start_offset", tp.offset}});
-      }
-      return offsets;
-    } catch (const std::exception& e) {
-      ++attempt;
-      metrics_.db_retry(retry::RetryPolicy::failure_label(std::current_exception()));
-      if (stop_ != nullptr && stop_->stop_requested()) return partitions;
-      auto delay = jittered_backoff(attempt);
-      logger_.warn("reading stored offsets failed; retrying",
-                   {{"error", e.what()}, {"attempt", attempt}, {"backoff_ms", delay.count()}});
-      std::this_thread::sleep_for(delay);
-    }
+  waiting_assignment_.reset();
+  // One try here; on failure the loop retries with backoff while it goes on polling,
+  // instead of holding the rebalance callback (and poll) for the whole outage.
+  if (auto offsets = load_offsets(partitions, 1)) return offsets;
+  waiting_assignment_ = partitions;
+  assign_attempt_ = 1;
+  next_assign_ms_ = clock_() + jittered_backoff(assign_attempt_).count();
+  return std::nullopt;
+}
+
+void ConsumerLoop::assign_waiting(std::int64_t now) {
+  if (!waiting_assignment_ || now < next_assign_ms_) return;
+  ++assign_attempt_;
+  auto offsets = load_offsets(*waiting_assignment_, assign_attempt_);
+  if (!offsets) {
+    next_assign_ms_ = clock_() + jittered_backoff(assign_attempt_).count();
+    return;
+  }
+  try {
+    consumer_->assign(*offsets);
+    waiting_assignment_.reset();
+  } catch (const common::kafka::KafkaError& e) {
+    logger_.warn("assigning after reading stored offsets failed; retrying",
+                 {{"error", e.what()}, {"attempt", assign_attempt_}});
+    next_assign_ms_ = clock_() + jittered_backoff(assign_attempt_).count();
   }
 }
 
 void ConsumerLoop::on_revoked(const std::vector<TopicPartition>& partitions) {
   metrics_.rebalance(false);
+  waiting_assignment_.reset();  // never assigned; the next assignment starts afresh
   auto revoked = to_set(partitions);
   auto before = batch_.size();
   std::erase_if(batch_, [&](const apply::InboundEvent& e) {

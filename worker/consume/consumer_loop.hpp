@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -52,7 +53,10 @@ struct LoopSettings {
 ///    liveness and rebalances) and nothing is committed until it succeeds.
 ///  - On revocation the pending batch's records of the revoked partitions are
 ///    dropped (rolled back: their offsets were never stored); on assignment the
-///    consumer seeks to the offsets stored in PostgreSQL.
+///    consumer starts at the offsets stored in PostgreSQL. If they cannot be read
+///    (the database is down), the assignment waits and is retried with backoff
+///    from the loop, which keeps polling: the rebalance callback never blocks, so a
+///    long outage does not push the member past max.poll.interval.ms.
 ///  - Offsets are committed to Kafka asynchronously after the database commit, for
 ///    lag tools only; PostgreSQL holds the truth.
 /// It is the consumer's RebalanceListener: construct it first, pass it to the
@@ -69,7 +73,7 @@ class ConsumerLoop : public common::kafka::RebalanceListener {
   /// once (best effort) and leaves the group. Throws on fatal consumer errors.
   void run(common::kafka::KafkaConsumer& consumer, common::process::StopSignal& stop);
 
-  std::vector<common::kafka::TopicPartition> on_assigned(
+  std::optional<std::vector<common::kafka::TopicPartition>> on_assigned(
       const std::vector<common::kafka::TopicPartition>& partitions) override;
   void on_revoked(const std::vector<common::kafka::TopicPartition>& partitions) override;
 
@@ -80,6 +84,10 @@ class ConsumerLoop : public common::kafka::RebalanceListener {
   void seek_fenced(const std::vector<common::kafka::TopicPartition>& fenced);
   void wait_polling(std::chrono::milliseconds delay, common::process::StopSignal& stop);
   void housekeeping();
+  /// Reads the stored offsets of `partitions`; nullopt (logged, counted) on failure.
+  std::optional<std::vector<common::kafka::TopicPartition>> load_offsets(
+      const std::vector<common::kafka::TopicPartition>& partitions, int attempt);
+  void assign_waiting(std::int64_t now);
   void resume_unheld();
   bool is_retry_topic(const std::string& topic) const;
   std::chrono::milliseconds jittered_backoff(int attempt);
@@ -97,10 +105,13 @@ class ConsumerLoop : public common::kafka::RebalanceListener {
   std::vector<common::kafka::ConsumedRecord> deferred_;  ///< polled while retrying in place
   bool paused_all_ = false;
   common::kafka::KafkaConsumer* consumer_ = nullptr;  ///< set for the duration of run()
-  common::process::StopSignal* stop_ = nullptr;
   std::mt19937_64 random_;
   std::int64_t next_lag_ms_ = 0;
   std::int64_t next_prune_ms_ = 0;
+  /// An assignment whose stored offsets could not be read yet, and its retries.
+  std::optional<std::vector<common::kafka::TopicPartition>> waiting_assignment_;
+  int assign_attempt_ = 0;
+  std::int64_t next_assign_ms_ = 0;
 };
 
 }  // namespace worker::consume
