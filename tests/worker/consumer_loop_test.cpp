@@ -326,3 +326,51 @@ TEST_CASE("an assignment waits out a database outage without holding the rebalan
   CHECK(scalar(db.url(), "select count(*) from clerk.applied_events") == 10);
   CHECK(scalar(db.url(), "select coalesce(sum(next_offset), 0) from clerk.consumer_offsets") == 10);
 }
+
+TEST_CASE("a worker stops promptly while its assignment waits for the database",
+          "[kafka][postgres]") {
+  std::string brokers = test_support::require_env("KAFKA_BROKERS");
+  worker_test::ScratchDatabase db;
+  common::logging::Logger logger("test", common::logging::Level::kError);
+  store::PgMigrator(db.url(), logger).migrate(store::embedded_migrations());
+  worker_test::TopicFamily topics(brokers, 2, 0);
+  std::string group = test_support::unique_name("loop-stop");
+
+  common::metrics::MetricsRegistry registry;
+  observe::WorkerMetrics metrics(registry.registry());
+  retry::RetryPolicy policy(retry::RetryConfig{{}, milliseconds(10), milliseconds(200)});
+  RecordingRouter router;
+  store::PgMirrorStore real_store(db.url(), group, logger);
+  OffsetsOutageStore store(real_store, std::chrono::steady_clock::now() + std::chrono::minutes(5));
+  auto now_ms = [] {
+    return std::chrono::duration_cast<milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  consume::BatchProcessor processor(store, router, policy, metrics, logger,
+                                    {topics.name, "loop-stop"}, now_ms);
+  consume::LoopSettings settings;
+  settings.topic = topics.name;
+  consume::ConsumerLoop loop(settings, store, processor, policy, metrics, logger, now_ms);
+  TimedListener listener(loop);
+  common::process::StopSignal stop;
+  std::atomic<bool> finished{false};
+  std::thread runner([&] {
+    common::kafka::KafkaConsumer consumer({brokers, group, "loop-stop"}, logger, &listener);
+    loop.run(consumer, stop);
+    finished = true;
+  });
+
+  bool waiting = wait_until([&] { return listener.assigned.load() == 1 && store.load_calls > 2; },
+                            std::chrono::seconds(30));
+  auto asked = std::chrono::steady_clock::now();
+  stop.request_stop();
+  bool stopped = wait_until([&] { return finished.load(); }, std::chrono::seconds(20));
+  auto took = std::chrono::steady_clock::now() - asked;
+  runner.join();
+
+  CHECK(waiting);
+  CHECK(stopped);
+  CHECK(took < std::chrono::seconds(10));
+  CHECK(scalar(db.url(), "select count(*) from clerk.consumer_offsets") == 0);
+}
