@@ -84,11 +84,11 @@ void KafkaConsumer::on_rebalance(rd_kafka_s* rk, int err, void* raw_partitions, 
   auto parts = from_list(partitions);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     if (self->listener_ != nullptr) {
-      // nullopt: the listener assigns later, once it knows where to start.
-      if (auto positions = self->listener_->on_assigned(parts)) {
-        ListPtr list = to_list(*positions);
-        rd_kafka_assign(rk, list.get());
-      }
+      Assignment assignment = self->listener_->on_assigned(parts);
+      ListPtr list = to_list(assignment.positions);
+      rd_kafka_assign(rk, list.get());
+      // Before this callback returns, so that nothing is fetched for the listener first.
+      if (assignment.paused) rd_kafka_pause_partitions(rk, list.get());
     } else {
       rd_kafka_assign(rk, partitions);
     }

@@ -13,17 +13,23 @@ class Logger;
 
 namespace common::kafka {
 
+/// What a RebalanceListener answers for newly owned partitions.
+struct Assignment {
+  /// The partitions with the offsets to start from (an offset of -1001,
+  /// RD_KAFKA_OFFSET_INVALID, means the committed/reset position).
+  std::vector<TopicPartition> positions;
+  /// Assign them paused: the listener does not know where to start yet, and
+  /// seeks and resumes them itself later, from the polling thread. The member
+  /// stays in the group meanwhile and takes part in rebalances as usual.
+  bool paused = false;
+};
+
 /// Told about partition ownership changes; runs on the thread calling poll().
 class RebalanceListener {
  public:
   virtual ~RebalanceListener() = default;
-  /// Partitions now owned. Returns them with the offsets to start from (an
-  /// offset of -1001, RD_KAFKA_OFFSET_INVALID, means the committed/reset position),
-  /// or nullopt when the offsets are not known yet: the listener then calls
-  /// KafkaConsumer::assign() itself later, from the polling thread. Until then the
-  /// member stays in the group (librdkafka waits for that call) and poll() goes on.
-  virtual std::optional<std::vector<TopicPartition>> on_assigned(
-      const std::vector<TopicPartition>& partitions) = 0;
+  /// Partitions now owned.
+  virtual Assignment on_assigned(const std::vector<TopicPartition>& partitions) = 0;
   /// Partitions about to be taken away: finish or abandon their work before returning.
   virtual void on_revoked(const std::vector<TopicPartition>& partitions) = 0;
 };
@@ -50,8 +56,7 @@ class KafkaConsumer {
 
   /// Translates into rd_kafka_subscribe.
   void subscribe(const std::vector<std::string>& topics);
-  /// rd_kafka_assign: manual assignment without the group protocol (tools, tests),
-  /// or the completion of an assignment a RebalanceListener deferred.
+  /// Manual assignment without the group protocol (tools, tests); rd_kafka_assign.
   void assign(const std::vector<TopicPartition>& partitions);
   /// Translates into rd_kafka_consumer_poll; nullopt on timeout or a non-fatal
   /// event (partition EOF, transient broker errors, which are logged).

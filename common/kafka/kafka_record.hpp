@@ -41,6 +41,9 @@ struct ConsumedRecord {
   std::int64_t timestamp_ms = -1;
 };
 
+/// RD_KAFKA_OFFSET_BEGINNING: the earliest offset the partition still holds.
+inline constexpr std::int64_t kOffsetBeginning = -2;
+
 struct TopicPartition {
   std::string topic;
   std::int32_t partition = 0;

@@ -120,18 +120,20 @@ class OffsetsOutageStore : public worker_test::ForwardingStore {
 class TimedListener : public common::kafka::RebalanceListener {
  public:
   explicit TimedListener(common::kafka::RebalanceListener& inner) : inner_(inner) {}
-  std::optional<std::vector<common::kafka::TopicPartition>> on_assigned(
+  common::kafka::Assignment on_assigned(
       const std::vector<common::kafka::TopicPartition>& partitions) override {
     auto started = std::chrono::steady_clock::now();
-    auto positions = inner_.on_assigned(partitions);
+    auto assignment = inner_.on_assigned(partitions);
     note(std::chrono::steady_clock::now() - started);
     ++assigned;
-    return positions;
+    return assignment;
   }
   void on_revoked(const std::vector<common::kafka::TopicPartition>& partitions) override {
     inner_.on_revoked(partitions);
+    ++revoked;
   }
   std::atomic<int> assigned{0};
+  std::atomic<int> revoked{0};
   std::atomic<std::int64_t> longest_ms{0};
 
  private:
@@ -276,6 +278,16 @@ TEST_CASE("an assignment waits out a database outage without holding the rebalan
   for (int n = 100; n < 104; ++n)
     records.push_back(user_record(topics.name, 1, n));
   produce_all(producer, records);
+  // Partition 0 was applied up to offset 3 before: users 0..2 are not to come again.
+  {
+    pqxx::connection c(db.url());
+    pqxx::work w(c);
+    w.exec_params(
+        "insert into clerk.consumer_offsets (consumer_group, topic, partition, next_offset) "
+        "values ($1, $2, 0, 3)",
+        group, topics.name);
+    w.commit();
+  }
 
   common::metrics::MetricsRegistry registry;
   observe::WorkerMetrics metrics(registry.registry());
@@ -310,10 +322,10 @@ TEST_CASE("an assignment waits out a database outage without holding the rebalan
   auto users = [&] {
     return scalar(db.url(),
                   "select count(*) from clerk.users where id in (select 'user_' || n from "
-                  "generate_series(0, 5) n union all select 'user_' || n from "
+                  "generate_series(3, 5) n union all select 'user_' || n from "
                   "generate_series(100, 103) n)");
   };
-  bool applied = wait_until([&] { return users() == 10; }, std::chrono::seconds(60));
+  bool applied = wait_until([&] { return users() == 7; }, std::chrono::seconds(60));
   // Settle: a member put out of the group would be assigned again within this.
   std::this_thread::sleep_for(std::chrono::seconds(3));
   stop.request_stop();
@@ -323,6 +335,97 @@ TEST_CASE("an assignment waits out a database outage without holding the rebalan
   CHECK(store.load_calls.load() > 2);  // read, failed, retried from the loop
   CHECK(listener.longest_ms.load() < 2000);
   CHECK(listener.assigned.load() == 1);
+  CHECK(scalar(db.url(), "select count(*) from clerk.users") == 7);  // not users 0..2
+  CHECK(scalar(db.url(), "select count(*) from clerk.applied_events") == 7);
+  CHECK(scalar(db.url(), "select coalesce(sum(next_offset), 0) from clerk.consumer_offsets") == 10);
+}
+
+TEST_CASE("the group rebalances while an assignment waits for the database", "[kafka][postgres]") {
+  std::string brokers = test_support::require_env("KAFKA_BROKERS");
+  worker_test::ScratchDatabase db;
+  common::logging::Logger logger("test", common::logging::Level::kError);
+  store::PgMigrator(db.url(), logger).migrate(store::embedded_migrations());
+  worker_test::TopicFamily topics(brokers, 2, 0);
+  std::string group = test_support::unique_name("loop-join");
+
+  common::kafka::KafkaProducer producer({brokers}, logger);
+  std::vector<common::kafka::OutgoingRecord> records;
+  for (int n = 0; n < 5; ++n)
+    records.push_back(user_record(topics.name, 0, n));
+  for (int n = 100; n < 105; ++n)
+    records.push_back(user_record(topics.name, 1, n));
+  produce_all(producer, records);
+
+  auto now_ms = [] {
+    return std::chrono::duration_cast<milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  // Both members see the database down for the first 20 s. max.poll.interval.ms is
+  // librdkafka's default (300 s): a member that held up the rebalance would hold it
+  // up for longer than this test runs.
+  auto outage_until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  struct Member {
+    Member(const std::string& url, const std::string& group, const std::string& topic,
+           std::chrono::steady_clock::time_point outage_until, common::logging::Logger& logger,
+           const consume::ConsumerLoop::Clock& clock)
+        : metrics(registry.registry()),
+          policy(retry::RetryConfig{{}, milliseconds(10), milliseconds(200)}),
+          real_store(url, group, logger),
+          store(real_store, outage_until),
+          processor(store, router, policy, metrics, logger, {topic, "loop-join"}, clock),
+          loop(settings(topic), store, processor, policy, metrics, logger, clock),
+          listener(loop) {}
+    static consume::LoopSettings settings(const std::string& topic) {
+      consume::LoopSettings s;
+      s.topic = topic;
+      s.batch_max_wait = milliseconds(200);
+      return s;
+    }
+    common::metrics::MetricsRegistry registry;
+    observe::WorkerMetrics metrics;
+    retry::RetryPolicy policy;
+    RecordingRouter router;
+    store::PgMirrorStore real_store;
+    OffsetsOutageStore store;
+    consume::BatchProcessor processor;
+    consume::ConsumerLoop loop;
+    TimedListener listener;
+    common::process::StopSignal stop;
+    std::thread runner;
+  };
+  auto start = [&](Member& m) {
+    m.runner = std::thread([&m, &brokers, &group, &logger] {
+      common::kafka::KafkaConsumer consumer({brokers, group, "loop-join"}, logger, &m.listener);
+      m.loop.run(consumer, m.stop);
+    });
+  };
+  Member first(db.url(), group, topics.name, outage_until, logger, now_ms);
+  Member second(db.url(), group, topics.name, outage_until, logger, now_ms);
+  start(first);
+  bool first_waiting = wait_until(
+      [&] { return first.listener.assigned.load() == 1 && first.store.load_calls.load() > 1; },
+      std::chrono::seconds(15));
+  start(second);
+  // The first member gives up its partitions and both are assigned again, all while
+  // the database is still down.
+  bool rebalanced = wait_until(
+      [&] { return first.listener.assigned.load() == 2 && second.listener.assigned.load() == 1; },
+      std::chrono::seconds(12));
+  bool during_outage = std::chrono::steady_clock::now() < outage_until;
+  bool applied =
+      wait_until([&] { return scalar(db.url(), "select count(*) from clerk.users") == 10; },
+                 std::chrono::seconds(60));
+  for (Member* m : {&first, &second})
+    m->stop.request_stop();
+  for (Member* m : {&first, &second})
+    m->runner.join();
+
+  CHECK(first_waiting);
+  CHECK(rebalanced);
+  CHECK(during_outage);
+  CHECK(first.listener.revoked.load() >= 1);
+  CHECK(applied);
   CHECK(scalar(db.url(), "select count(*) from clerk.applied_events") == 10);
   CHECK(scalar(db.url(), "select coalesce(sum(next_offset), 0) from clerk.consumer_offsets") == 10);
 }

@@ -119,6 +119,8 @@ bool ConsumerLoop::collect(common::process::StopSignal& stop) {
 void ConsumerLoop::accept(common::kafka::ConsumedRecord record) {
   // Fetched before the pause took effect; the hold re-reads it from the held offset.
   if (holds_.held(record.topic, record.partition)) return;
+  // Its stored offset is not known yet; it is read again once it is.
+  if (is_waiting(record.topic, record.partition)) return;
   if (is_retry_topic(record.topic)) {
     auto due = not_before(record);
     if (due && *due > clock_()) {
@@ -234,14 +236,15 @@ void ConsumerLoop::resume_unheld() {
   auto held = to_set(holds_.partitions());
   std::vector<TopicPartition> resume;
   for (const auto& tp : consumer_->assignment()) {
-    if (!held.contains({tp.topic, tp.partition})) resume.push_back({tp.topic, tp.partition});
+    if (held.contains({tp.topic, tp.partition}) || is_waiting(tp.topic, tp.partition)) continue;
+    resume.push_back({tp.topic, tp.partition});
   }
   consumer_->resume(resume);
 }
 
 void ConsumerLoop::housekeeping() {
   auto now = clock_();
-  assign_waiting(now);
+  start_waiting(now);
   for (const auto& tp : holds_.release_due(now)) {
     try {
       consumer_->seek({tp}, kSeekTimeout);
@@ -280,8 +283,7 @@ std::optional<std::vector<TopicPartition>> ConsumerLoop::load_offsets(
       logger_.info("partition assigned",
                    {{"topic", tp.topic}, {"partition", tp.partition}, {"start_offset", tp.offset}});
     }
-    if (attempt > 1)
-      logger_.info("stored offsets read; partitions assigned", {{"attempts", attempt}});
+    if (attempt > 1) logger_.info("stored offsets read after retrying", {{"attempts", attempt}});
     return offsets;
   } catch (const std::exception& e) {
     metrics_.db_retry(retry::RetryPolicy::failure_label(std::current_exception()));
@@ -293,41 +295,60 @@ std::optional<std::vector<TopicPartition>> ConsumerLoop::load_offsets(
   }
 }
 
-std::optional<std::vector<TopicPartition>> ConsumerLoop::on_assigned(
-    const std::vector<TopicPartition>& partitions) {
+common::kafka::Assignment ConsumerLoop::on_assigned(const std::vector<TopicPartition>& partitions) {
   metrics_.rebalance(true);
-  waiting_assignment_.reset();
-  // One try here; on failure the loop retries with backoff while it goes on polling,
-  // instead of holding the rebalance callback (and poll) for the whole outage.
-  if (auto offsets = load_offsets(partitions, 1)) return offsets;
-  waiting_assignment_ = partitions;
-  assign_attempt_ = 1;
-  next_assign_ms_ = clock_() + jittered_backoff(assign_attempt_).count();
-  return std::nullopt;
+  waiting_.clear();
+  // One try here; on failure the partitions are assigned paused and the loop
+  // retries with backoff while it goes on polling, instead of holding the
+  // rebalance callback (and with it the group's next rebalance) for the outage.
+  if (auto offsets = load_offsets(partitions, 1)) return {std::move(*offsets), false};
+  waiting_attempt_ = 1;
+  next_waiting_ms_ = clock_() + jittered_backoff(waiting_attempt_).count();
+  for (const auto& tp : partitions)
+    waiting_.push_back({tp.topic, tp.partition, common::kafka::kOffsetBeginning});
+  // Anything fetched before the pause lies before the stored offsets and is fenced.
+  return {waiting_, true};
 }
 
-void ConsumerLoop::assign_waiting(std::int64_t now) {
-  if (!waiting_assignment_ || now < next_assign_ms_) return;
-  ++assign_attempt_;
-  auto offsets = load_offsets(*waiting_assignment_, assign_attempt_);
+bool ConsumerLoop::is_waiting(const std::string& topic, std::int32_t partition) const {
+  return std::any_of(waiting_.begin(), waiting_.end(), [&](const TopicPartition& tp) {
+    return tp.partition == partition && tp.topic == topic;
+  });
+}
+
+void ConsumerLoop::start_waiting(std::int64_t now) {
+  if (waiting_.empty() || now < next_waiting_ms_) return;
+  ++waiting_attempt_;
+  auto offsets = load_offsets(waiting_, waiting_attempt_);
   if (!offsets) {
-    next_assign_ms_ = clock_() + jittered_backoff(assign_attempt_).count();
+    next_waiting_ms_ = clock_() + jittered_backoff(waiting_attempt_).count();
     return;
   }
   try {
-    consumer_->assign(*offsets);
-    waiting_assignment_.reset();
+    // Resume, then seek: a seek made while the partition was paused right from
+    // its assignment can be lost (librdkafka issue #2190). Nothing is polled in
+    // between, and records fetched before the seek are discarded by librdkafka.
+    consumer_->resume(waiting_);
+    consumer_->seek(*offsets, kSeekTimeout);
+    waiting_.clear();
   } catch (const common::kafka::KafkaError& e) {
-    logger_.warn("assigning after reading stored offsets failed; retrying",
-                 {{"error", e.what()}, {"attempt", assign_attempt_}});
-    next_assign_ms_ = clock_() + jittered_backoff(assign_attempt_).count();
+    logger_.warn("starting partitions at their stored offsets failed; retrying",
+                 {{"error", e.what()}, {"attempt", waiting_attempt_}});
+    try {
+      consumer_->pause(waiting_);
+    } catch (const common::kafka::KafkaError&) {
+      // Records polled meanwhile are dropped by accept() while the partition waits.
+    }
+    next_waiting_ms_ = clock_() + jittered_backoff(waiting_attempt_).count();
   }
 }
 
 void ConsumerLoop::on_revoked(const std::vector<TopicPartition>& partitions) {
   metrics_.rebalance(false);
-  waiting_assignment_.reset();  // never assigned; the next assignment starts afresh
   auto revoked = to_set(partitions);
+  std::erase_if(waiting_, [&](const TopicPartition& tp) {
+    return revoked.contains({tp.topic, tp.partition});
+  });
   auto before = batch_.size();
   std::erase_if(batch_, [&](const apply::InboundEvent& e) {
     return revoked.contains({e.record.topic, e.record.partition});

@@ -54,9 +54,9 @@ struct LoopSettings {
 ///  - On revocation the pending batch's records of the revoked partitions are
 ///    dropped (rolled back: their offsets were never stored); on assignment the
 ///    consumer starts at the offsets stored in PostgreSQL. If they cannot be read
-///    (the database is down), the assignment waits and is retried with backoff
-///    from the loop, which keeps polling: the rebalance callback never blocks, so a
-///    long outage does not push the member past max.poll.interval.ms.
+///    (the database is down), the partitions are assigned paused and the loop
+///    retries the read with backoff, then seeks and resumes them. The rebalance
+///    callback never blocks, so the group rebalances normally during an outage.
 ///  - Offsets are committed to Kafka asynchronously after the database commit, for
 ///    lag tools only; PostgreSQL holds the truth.
 /// It is the consumer's RebalanceListener: construct it first, pass it to the
@@ -73,7 +73,7 @@ class ConsumerLoop : public common::kafka::RebalanceListener {
   /// once (best effort) and leaves the group. Throws on fatal consumer errors.
   void run(common::kafka::KafkaConsumer& consumer, common::process::StopSignal& stop);
 
-  std::optional<std::vector<common::kafka::TopicPartition>> on_assigned(
+  common::kafka::Assignment on_assigned(
       const std::vector<common::kafka::TopicPartition>& partitions) override;
   void on_revoked(const std::vector<common::kafka::TopicPartition>& partitions) override;
 
@@ -87,7 +87,8 @@ class ConsumerLoop : public common::kafka::RebalanceListener {
   /// Reads the stored offsets of `partitions`; nullopt (logged, counted) on failure.
   std::optional<std::vector<common::kafka::TopicPartition>> load_offsets(
       const std::vector<common::kafka::TopicPartition>& partitions, int attempt);
-  void assign_waiting(std::int64_t now);
+  void start_waiting(std::int64_t now);
+  bool is_waiting(const std::string& topic, std::int32_t partition) const;
   void resume_unheld();
   bool is_retry_topic(const std::string& topic) const;
   std::chrono::milliseconds jittered_backoff(int attempt);
@@ -108,10 +109,11 @@ class ConsumerLoop : public common::kafka::RebalanceListener {
   std::mt19937_64 random_;
   std::int64_t next_lag_ms_ = 0;
   std::int64_t next_prune_ms_ = 0;
-  /// An assignment whose stored offsets could not be read yet, and its retries.
-  std::optional<std::vector<common::kafka::TopicPartition>> waiting_assignment_;
-  int assign_attempt_ = 0;
-  std::int64_t next_assign_ms_ = 0;
+  /// Assigned partitions, paused, whose stored offsets could not be read yet, and
+  /// the retries of that read.
+  std::vector<common::kafka::TopicPartition> waiting_;
+  int waiting_attempt_ = 0;
+  std::int64_t next_waiting_ms_ = 0;
 };
 
 }  // namespace worker::consume
