@@ -86,9 +86,24 @@ void KafkaConsumer::on_rebalance(rd_kafka_s* rk, int err, void* raw_partitions, 
     if (self->listener_ != nullptr) {
       Assignment assignment = self->listener_->on_assigned(parts);
       ListPtr list = to_list(assignment.positions);
+      if (!assignment.paused) {
+        rd_kafka_assign(rk, list.get());
+        return;
+      }
+      // Paused before the assignment, so that its fetch start finds them paused: a
+      // pause racing a fetch start that is still pending (behind an offset commit in
+      // flight) can leave a partition that no later seek starts. A partition the
+      // client does not know yet refuses that pause and is paused once assigned.
+      ListPtr paused = to_list(assignment.positions);  // its error fields get set
+      rd_kafka_pause_partitions(rk, paused.get());
+      ListPtr refused = to_list({});
+      for (int i = 0; i < paused->cnt; ++i) {
+        const rd_kafka_topic_partition_t& tp = paused->elems[i];
+        if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR)
+          rd_kafka_topic_partition_list_add(refused.get(), tp.topic, tp.partition);
+      }
       rd_kafka_assign(rk, list.get());
-      // Before this callback returns, so that nothing is fetched for the listener first.
-      if (assignment.paused) rd_kafka_pause_partitions(rk, list.get());
+      if (refused->cnt > 0) rd_kafka_pause_partitions(rk, refused.get());
     } else {
       rd_kafka_assign(rk, partitions);
     }
