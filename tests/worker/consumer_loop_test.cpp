@@ -185,6 +185,89 @@ bool wait_until(const std::function<bool()>& done, std::chrono::seconds timeout)
   return done();
 }
 
+std::int64_t epoch_ms() {
+  return std::chrono::duration_cast<milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// One worker's consumer loop, run on a thread of this process over the real store
+/// and broker, with reading stored offsets failing until `outage_until`.
+struct OutageMember {
+  OutageMember(const std::string& url, std::string group_id, const std::string& topic,
+               std::chrono::steady_clock::time_point outage_until, common::logging::Logger& log)
+      : group(std::move(group_id)),
+        logger(log),
+        metrics(registry.registry()),
+        policy(retry::RetryConfig{{}, milliseconds(10), milliseconds(200)}),
+        real_store(url, group, logger),
+        store(real_store, outage_until),
+        processor(store, router, policy, metrics, logger, {topic, "loop-outage"}, epoch_ms),
+        loop(settings(topic), store, processor, policy, metrics, logger, epoch_ms),
+        listener(loop) {}
+  ~OutageMember() { stop(); }
+
+  void start(const std::string& brokers, common::kafka::Properties extra = {}) {
+    runner = std::thread([this, brokers, extra] {
+      common::kafka::ConsumerSettings consumer_settings{brokers, group, "loop-outage"};
+      consumer_settings.extra = extra;
+      common::kafka::KafkaConsumer consumer(consumer_settings, logger, &listener);
+      loop.run(consumer, stop_signal);
+      finished = true;
+    });
+  }
+  void stop() {
+    stop_signal.request_stop();
+    if (runner.joinable()) runner.join();
+  }
+  static consume::LoopSettings settings(const std::string& topic) {
+    consume::LoopSettings s;
+    s.topic = topic;
+    s.batch_max_wait = milliseconds(200);
+    return s;
+  }
+
+  // In construction order.
+  std::string group;
+  common::logging::Logger& logger;
+  common::metrics::MetricsRegistry registry;
+  observe::WorkerMetrics metrics;
+  retry::RetryPolicy policy;
+  RecordingRouter router;
+  store::PgMirrorStore real_store;
+  OffsetsOutageStore store;
+  consume::BatchProcessor processor;
+  consume::ConsumerLoop loop;
+  TimedListener listener;
+  std::atomic<bool> finished{false};
+  common::process::StopSignal stop_signal;
+  std::thread runner;
+};
+
+/// A scratch database, migrated, and a two-partition topic holding users 0..n0-1
+/// on partition 0 and 100..100+n1-1 on partition 1.
+struct OutageSetup {
+  OutageSetup(int n0, int n1)
+      : brokers(test_support::require_env("KAFKA_BROKERS")),
+        logger("test", common::logging::Level::kError),
+        topics(brokers, 2, 0),
+        group(test_support::unique_name("loop-outage")) {
+    store::PgMigrator(db.url(), logger).migrate(store::embedded_migrations());
+    common::kafka::KafkaProducer producer({brokers}, logger);
+    std::vector<common::kafka::OutgoingRecord> records;
+    for (int n = 0; n < n0; ++n)
+      records.push_back(user_record(topics.name, 0, n));
+    for (int n = 100; n < 100 + n1; ++n)
+      records.push_back(user_record(topics.name, 1, n));
+    produce_all(producer, records);
+  }
+  std::string brokers;
+  worker_test::ScratchDatabase db;
+  common::logging::Logger logger;
+  worker_test::TopicFamily topics;
+  std::string group;
+};
+
 }  // namespace
 
 TEST_CASE("a fenced partition is sought back even when the rest of its batch fails",
@@ -264,63 +347,28 @@ TEST_CASE("a fenced partition is sought back even when the rest of its batch fai
 
 TEST_CASE("an assignment waits out a database outage without holding the rebalance callback",
           "[kafka][postgres]") {
-  std::string brokers = test_support::require_env("KAFKA_BROKERS");
-  worker_test::ScratchDatabase db;
-  common::logging::Logger logger("test", common::logging::Level::kError);
-  store::PgMigrator(db.url(), logger).migrate(store::embedded_migrations());
-  worker_test::TopicFamily topics(brokers, 2, 0);
-  std::string group = test_support::unique_name("loop-outage");
-
-  common::kafka::KafkaProducer producer({brokers}, logger);
-  std::vector<common::kafka::OutgoingRecord> records;
-  for (int n = 0; n < 6; ++n)
-    records.push_back(user_record(topics.name, 0, n));
-  for (int n = 100; n < 104; ++n)
-    records.push_back(user_record(topics.name, 1, n));
-  produce_all(producer, records);
+  OutageSetup setup(6, 4);
   // Partition 0 was applied up to offset 3 before: users 0..2 are not to come again.
   {
-    pqxx::connection c(db.url());
+    pqxx::connection c(setup.db.url());
     pqxx::work w(c);
     w.exec_params(
         "insert into clerk.consumer_offsets (consumer_group, topic, partition, next_offset) "
         "values ($1, $2, 0, 3)",
-        group, topics.name);
+        setup.group, setup.topics.name);
     w.commit();
   }
-
-  common::metrics::MetricsRegistry registry;
-  observe::WorkerMetrics metrics(registry.registry());
-  retry::RetryPolicy policy(retry::RetryConfig{{}, milliseconds(10), milliseconds(200)});
-  RecordingRouter router;
-  store::PgMirrorStore real_store(db.url(), group, logger);
   // Longer than max.poll.interval.ms and session.timeout.ms below: a callback that
   // waited the outage out would be put out of the group and assigned again.
-  OffsetsOutageStore store(real_store, std::chrono::steady_clock::now() + std::chrono::seconds(10));
-  auto now_ms = [] {
-    return std::chrono::duration_cast<milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  };
-  consume::BatchProcessor processor(store, router, policy, metrics, logger,
-                                    {topics.name, "loop-outage"}, now_ms);
-  consume::LoopSettings settings;
-  settings.topic = topics.name;
-  settings.batch_max_wait = milliseconds(200);
-  consume::ConsumerLoop loop(settings, store, processor, policy, metrics, logger, now_ms);
-  TimedListener listener(loop);
-  common::process::StopSignal stop;
-  std::thread runner([&] {
-    common::kafka::ConsumerSettings consumer_settings{brokers, group, "loop-outage"};
-    consumer_settings.extra = {{"session.timeout.ms", "6000"},
+  OutageMember member(setup.db.url(), setup.group, setup.topics.name,
+                      std::chrono::steady_clock::now() + std::chrono::seconds(10), setup.logger);
+  member.start(setup.brokers, {{"session.timeout.ms", "6000"},
                                {"heartbeat.interval.ms", "1000"},
-                               {"max.poll.interval.ms", "6000"}};
-    common::kafka::KafkaConsumer consumer(consumer_settings, logger, &listener);
-    loop.run(consumer, stop);
-  });
+                               {"max.poll.interval.ms", "6000"}});
 
+  std::string url = setup.db.url();
   auto users = [&] {
-    return scalar(db.url(),
+    return scalar(url,
                   "select count(*) from clerk.users where id in (select 'user_' || n from "
                   "generate_series(3, 5) n union all select 'user_' || n from "
                   "generate_series(100, 103) n)");
@@ -328,152 +376,68 @@ TEST_CASE("an assignment waits out a database outage without holding the rebalan
   bool applied = wait_until([&] { return users() == 7; }, std::chrono::seconds(60));
   // Settle: a member put out of the group would be assigned again within this.
   std::this_thread::sleep_for(std::chrono::seconds(3));
-  stop.request_stop();
-  runner.join();
+  member.stop();
 
   CHECK(applied);
-  CHECK(store.load_calls.load() > 2);  // read, failed, retried from the loop
-  CHECK(listener.longest_ms.load() < 2000);
-  CHECK(listener.assigned.load() == 1);
-  CHECK(scalar(db.url(), "select count(*) from clerk.users") == 7);  // not users 0..2
-  CHECK(scalar(db.url(), "select count(*) from clerk.applied_events") == 7);
-  CHECK(scalar(db.url(), "select coalesce(sum(next_offset), 0) from clerk.consumer_offsets") == 10);
+  CHECK(member.store.load_calls.load() > 2);  // read, failed, retried from the loop
+  CHECK(member.listener.longest_ms.load() < 2000);
+  CHECK(member.listener.assigned.load() == 1);
+  CHECK(scalar(url, "select count(*) from clerk.users") == 7);  // not users 0..2
+  CHECK(scalar(url, "select count(*) from clerk.applied_events") == 7);
+  CHECK(scalar(url, "select coalesce(sum(next_offset), 0) from clerk.consumer_offsets") == 10);
 }
 
 TEST_CASE("the group rebalances while an assignment waits for the database", "[kafka][postgres]") {
-  std::string brokers = test_support::require_env("KAFKA_BROKERS");
-  worker_test::ScratchDatabase db;
-  common::logging::Logger logger("test", common::logging::Level::kError);
-  store::PgMigrator(db.url(), logger).migrate(store::embedded_migrations());
-  worker_test::TopicFamily topics(brokers, 2, 0);
-  std::string group = test_support::unique_name("loop-join");
-
-  common::kafka::KafkaProducer producer({brokers}, logger);
-  std::vector<common::kafka::OutgoingRecord> records;
-  for (int n = 0; n < 5; ++n)
-    records.push_back(user_record(topics.name, 0, n));
-  for (int n = 100; n < 105; ++n)
-    records.push_back(user_record(topics.name, 1, n));
-  produce_all(producer, records);
-
-  auto now_ms = [] {
-    return std::chrono::duration_cast<milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  };
+  OutageSetup setup(5, 5);
   // Both members see the database down for the first 20 s. max.poll.interval.ms is
   // librdkafka's default (300 s): a member that held up the rebalance would hold it
   // up for longer than this test runs.
   auto outage_until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  struct Member {
-    Member(const std::string& url, const std::string& group, const std::string& topic,
-           std::chrono::steady_clock::time_point outage_until, common::logging::Logger& logger,
-           const consume::ConsumerLoop::Clock& clock)
-        : metrics(registry.registry()),
-          policy(retry::RetryConfig{{}, milliseconds(10), milliseconds(200)}),
-          real_store(url, group, logger),
-          store(real_store, outage_until),
-          processor(store, router, policy, metrics, logger, {topic, "loop-join"}, clock),
-          loop(settings(topic), store, processor, policy, metrics, logger, clock),
-          listener(loop) {}
-    static consume::LoopSettings settings(const std::string& topic) {
-      consume::LoopSettings s;
-      s.topic = topic;
-      s.batch_max_wait = milliseconds(200);
-      return s;
-    }
-    common::metrics::MetricsRegistry registry;
-    observe::WorkerMetrics metrics;
-    retry::RetryPolicy policy;
-    RecordingRouter router;
-    store::PgMirrorStore real_store;
-    OffsetsOutageStore store;
-    consume::BatchProcessor processor;
-    consume::ConsumerLoop loop;
-    TimedListener listener;
-    common::process::StopSignal stop;
-    std::thread runner;
-  };
-  auto start = [&](Member& m) {
-    m.runner = std::thread([&m, &brokers, &group, &logger] {
-      common::kafka::KafkaConsumer consumer({brokers, group, "loop-join"}, logger, &m.listener);
-      m.loop.run(consumer, m.stop);
-    });
-  };
-  Member first(db.url(), group, topics.name, outage_until, logger, now_ms);
-  Member second(db.url(), group, topics.name, outage_until, logger, now_ms);
-  start(first);
+  OutageMember first(setup.db.url(), setup.group, setup.topics.name, outage_until, setup.logger);
+  OutageMember second(setup.db.url(), setup.group, setup.topics.name, outage_until, setup.logger);
+  first.start(setup.brokers);
   bool first_waiting = wait_until(
       [&] { return first.listener.assigned.load() == 1 && first.store.load_calls.load() > 1; },
       std::chrono::seconds(15));
-  start(second);
+  second.start(setup.brokers);
   // The first member gives up its partitions and both are assigned again, all while
   // the database is still down.
   bool rebalanced = wait_until(
       [&] { return first.listener.assigned.load() == 2 && second.listener.assigned.load() == 1; },
       std::chrono::seconds(12));
   bool during_outage = std::chrono::steady_clock::now() < outage_until;
-  bool applied =
-      wait_until([&] { return scalar(db.url(), "select count(*) from clerk.users") == 10; },
-                 std::chrono::seconds(60));
-  for (Member* m : {&first, &second})
-    m->stop.request_stop();
-  for (Member* m : {&first, &second})
-    m->runner.join();
+  std::string url = setup.db.url();
+  bool applied = wait_until([&] { return scalar(url, "select count(*) from clerk.users") == 10; },
+                            std::chrono::seconds(60));
+  first.stop();
+  second.stop();
 
   CHECK(first_waiting);
   CHECK(rebalanced);
   CHECK(during_outage);
   CHECK(first.listener.revoked.load() >= 1);
   CHECK(applied);
-  CHECK(scalar(db.url(), "select count(*) from clerk.applied_events") == 10);
-  CHECK(scalar(db.url(), "select coalesce(sum(next_offset), 0) from clerk.consumer_offsets") == 10);
+  CHECK(scalar(url, "select count(*) from clerk.applied_events") == 10);
+  CHECK(scalar(url, "select coalesce(sum(next_offset), 0) from clerk.consumer_offsets") == 10);
 }
 
 TEST_CASE("a worker stops promptly while its assignment waits for the database",
           "[kafka][postgres]") {
-  std::string brokers = test_support::require_env("KAFKA_BROKERS");
-  worker_test::ScratchDatabase db;
-  common::logging::Logger logger("test", common::logging::Level::kError);
-  store::PgMigrator(db.url(), logger).migrate(store::embedded_migrations());
-  worker_test::TopicFamily topics(brokers, 2, 0);
-  std::string group = test_support::unique_name("loop-stop");
-
-  common::metrics::MetricsRegistry registry;
-  observe::WorkerMetrics metrics(registry.registry());
-  retry::RetryPolicy policy(retry::RetryConfig{{}, milliseconds(10), milliseconds(200)});
-  RecordingRouter router;
-  store::PgMirrorStore real_store(db.url(), group, logger);
-  OffsetsOutageStore store(real_store, std::chrono::steady_clock::now() + std::chrono::minutes(5));
-  auto now_ms = [] {
-    return std::chrono::duration_cast<milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  };
-  consume::BatchProcessor processor(store, router, policy, metrics, logger,
-                                    {topics.name, "loop-stop"}, now_ms);
-  consume::LoopSettings settings;
-  settings.topic = topics.name;
-  consume::ConsumerLoop loop(settings, store, processor, policy, metrics, logger, now_ms);
-  TimedListener listener(loop);
-  common::process::StopSignal stop;
-  std::atomic<bool> finished{false};
-  std::thread runner([&] {
-    common::kafka::KafkaConsumer consumer({brokers, group, "loop-stop"}, logger, &listener);
-    loop.run(consumer, stop);
-    finished = true;
-  });
-
-  bool waiting = wait_until([&] { return listener.assigned.load() == 1 && store.load_calls > 2; },
-                            std::chrono::seconds(30));
+  OutageSetup setup(0, 0);
+  OutageMember member(setup.db.url(), setup.group, setup.topics.name,
+                      std::chrono::steady_clock::now() + std::chrono::minutes(5), setup.logger);
+  member.start(setup.brokers);
+  bool waiting = wait_until(
+      [&] { return member.listener.assigned.load() == 1 && member.store.load_calls.load() > 2; },
+      std::chrono::seconds(30));
   auto asked = std::chrono::steady_clock::now();
-  stop.request_stop();
-  bool stopped = wait_until([&] { return finished.load(); }, std::chrono::seconds(20));
+  std::thread stopper([&] { member.stop(); });
+  bool stopped = wait_until([&] { return member.finished.load(); }, std::chrono::seconds(20));
   auto took = std::chrono::steady_clock::now() - asked;
-  runner.join();
+  stopper.join();
 
   CHECK(waiting);
   CHECK(stopped);
   CHECK(took < std::chrono::seconds(10));
-  CHECK(scalar(db.url(), "select count(*) from clerk.consumer_offsets") == 0);
+  CHECK(scalar(setup.db.url(), "select count(*) from clerk.consumer_offsets") == 0);
 }
