@@ -3,11 +3,17 @@
 // dead-letter topic, and a retried older version losing to a newer one.
 #include "worker/support/pipeline.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include "worker/support/scratch_database.hpp"
 
 using namespace worker_test;
+using namespace std::chrono_literals;
 
 TEST_CASE("two workers converge to the model; a replay into an empty database matches", "[e2e]") {
   std::string brokers = test_support::require_env("KAFKA_BROKERS");
@@ -242,4 +248,52 @@ TEST_CASE("records left in a retry topic beyond WORKER_RETRY_DELAYS_MS are still
   std::ifstream log(worker.log_path());
   std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   CHECK_THAT(text, Catch::Contains("consuming retry topics beyond WORKER_RETRY_DELAYS_MS"));
+}
+
+TEST_CASE("/healthz and /metrics answer while /readyz waits for an unreachable database", "[e2e]") {
+  std::string brokers = test_support::require_env("KAFKA_BROKERS");
+  // A "database" that takes connections into its backlog and never answers: every
+  // connection attempt waits for its connect_timeout (2 s for the readiness check).
+  int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(silent >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(silent, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(silent, 128) == 0);
+  socklen_t length = sizeof address;
+  REQUIRE(::getsockname(silent, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  std::string url =
+      "postgresql://postgres@127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/clerk";
+
+  TopicFamily topic(brokers, 1, 0);
+  WorkerProcess worker(worker_env(brokers, topic.name, url, test_support::unique_name("group")),
+                       log_file("silent-db"));
+  REQUIRE(wait_until([&] { return ops_port(worker.log_path()) > 0; }, 30s));
+  std::string ops = "http://127.0.0.1:" + std::to_string(ops_port(worker.log_path()));
+
+  std::pair<long, std::string> ready;
+  std::chrono::steady_clock::duration ready_took{};
+  std::thread readiness([&] {
+    auto started = std::chrono::steady_clock::now();
+    ready = http_get(ops + "/readyz");
+    ready_took = std::chrono::steady_clock::now() - started;
+  });
+  std::this_thread::sleep_for(300ms);  // /readyz is now waiting for the database
+  auto started = std::chrono::steady_clock::now();
+  auto health = http_get(ops + "/healthz");
+  auto metrics = http_get(ops + "/metrics");
+  auto took = std::chrono::steady_clock::now() - started;
+  readiness.join();
+  bool still_running = worker.running();
+  worker.stop();
+  ::close(silent);
+
+  CHECK(health.first == 200);
+  CHECK(metrics.first == 200);
+  CHECK(took < 1s);        // not behind the readiness check's 2 s connect timeout
+  CHECK(ready_took > 1s);  // it did wait for the database
+  CHECK(ready.first == 503);
+  CHECK(ready.second == R"({"database":false,"broker":true})");
+  CHECK(still_running);  // an unreachable database is waited for, not fatal
 }
